@@ -1,0 +1,74 @@
+// Package onboarding is the contract between the worker, the starter and any
+// service that onboards WhatsApp Business numbers: the names of the workflow,
+// its signals, updates, query, task queue and search attributes, the types
+// they carry, and a Client that drives them.
+package onboarding
+
+import (
+	"strings"
+
+	"go.temporal.io/sdk/temporal"
+)
+
+// TaskQueue is the task queue the worker polls and the client starts on.
+const TaskQueue = "whatsapp-onboarding"
+
+// WorkflowType is the registered name of the per-number workflow.
+const WorkflowType = "WhatsAppNumber"
+
+// WorkflowIDPrefix starts every workflow id; the rest is the number in E.164.
+const WorkflowIDPrefix = "whatsapp-number-"
+
+// Signals.
+const (
+	// SignalVerificationCode delivers an ownership code (CodeInput).
+	SignalVerificationCode = "verification-code"
+	// SignalResendCode asks Meta for a new code (ResendInput).
+	SignalResendCode = "resend-code"
+	// SignalSkipWait cuts the current durable sleep short (no input).
+	SignalSkipWait = "skip-wait"
+)
+
+// Updates.
+const (
+	// UpdateSubmitCode delivers an ownership code (CodeInput), refuses a
+	// malformed one before it is accepted, and returns whether Meta accepted
+	// it (CodeResult).
+	UpdateSubmitCode = "submit-code"
+	// UpdateChangeRegion deregisters and registers again with a new data
+	// localization region, or none (ChangeRegionInput → OperationResult).
+	UpdateChangeRegion = "change-region"
+	// UpdateReregister registers again to apply an approved display-name
+	// change (no input → OperationResult).
+	UpdateReregister = "reregister"
+	// UpdateDeregister takes the number off the Cloud API (no input →
+	// OperationResult).
+	UpdateDeregister = "deregister"
+	// UpdateFixInput resumes a run in needs-attention, with corrected input
+	// where the problem was the input (FixInput → Status).
+	UpdateFixInput = "fix-input"
+)
+
+// QueryStatus returns the run's Status.
+const QueryStatus = "status"
+
+// Search attributes, registered on the namespace (make run does it), so
+// operators filter runs in Temporal UI. They are not encrypted: they never
+// hold a secret.
+var (
+	SearchAttributeStage         = temporal.NewSearchAttributeKeyKeyword("WhatsAppStage")
+	SearchAttributeWABAID        = temporal.NewSearchAttributeKeyKeyword("WhatsAppWABAID")
+	SearchAttributePhoneNumberID = temporal.NewSearchAttributeKeyKeyword("WhatsAppPhoneNumberID")
+)
+
+// WorkflowID names the workflow that owns a number, so that every start for
+// the same number lands on the same run.
+func WorkflowID(countryCode, nationalNumber string) string {
+	return WorkflowIDPrefix + "+" + countryCode + nationalNumber
+}
+
+// WorkflowIDForE164 names the workflow that owns a number written in E.164
+// ("+15551234567"); the leading '+' is optional.
+func WorkflowIDForE164(e164 string) string {
+	return WorkflowIDPrefix + "+" + strings.TrimPrefix(strings.TrimSpace(e164), "+")
+}

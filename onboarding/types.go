@@ -1,0 +1,235 @@
+package onboarding
+
+import (
+	"errors"
+	"time"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
+)
+
+// CodeMethod is how Meta delivers the ownership code.
+type CodeMethod string
+
+// Code delivery methods.
+const (
+	CodeSMS   CodeMethod = "SMS"
+	CodeVoice CodeMethod = "VOICE"
+)
+
+// Stage is where a number's run stands. It is also the WhatsAppStage search
+// attribute.
+type Stage string
+
+// Stages of a run.
+const (
+	StageAdding               Stage = "adding"
+	StageAwaitingCode         Stage = "awaiting_code"
+	StageVerifying            Stage = "verifying"
+	StageAwaitingNameApproval Stage = "awaiting_name_approval"
+	StageRegistering          Stage = "registering"
+	StageDeregistering        Stage = "deregistering"
+	StageRateLimited          Stage = "rate_limited"
+	StageRegistered           Stage = "registered"
+	StageDeregistered         Stage = "deregistered"
+	StageNeedsAttention       Stage = "needs_attention"
+	StageCancelled            Stage = "cancelled"
+)
+
+// Stages lists every stage, for validation of list filters.
+var Stages = []Stage{
+	StageAdding, StageAwaitingCode, StageVerifying, StageAwaitingNameApproval,
+	StageRegistering, StageDeregistering, StageRateLimited, StageRegistered,
+	StageDeregistered, StageNeedsAttention, StageCancelled,
+}
+
+// Defaults applied by Normalize.
+const (
+	DefaultLanguage          = "en_US"
+	DefaultCodeWait          = 24 * time.Hour
+	DefaultNameCheckInterval = 30 * time.Minute
+)
+
+// OnboardInput starts the workflow that onboards one number and then owns it.
+type OnboardInput struct {
+	WABAID        string     `json:"waba_id"`
+	CountryCode   string     `json:"country_code"`     // dial code, digits, e.g. "1"
+	PhoneNumber   string     `json:"phone_number"`     // national number, digits
+	DisplayName   string     `json:"display_name"`     // verified_name
+	PIN           string     `json:"pin"`              // six digits; encrypted in history by the payload codec
+	Region        string     `json:"region,omitempty"` // data_localization_region, "" for none
+	CodeMethod    CodeMethod `json:"code_method,omitempty"`
+	Language      string     `json:"language,omitempty"`
+	Migrate       bool       `json:"migrate,omitempty"`
+	PreverifiedID string     `json:"preverified_id,omitempty"`
+	// CodeWait is how long to wait for a code before the run is flagged as
+	// parked (it keeps waiting; it never fails for want of a code).
+	CodeWait time.Duration `json:"code_wait,omitempty"`
+	// NameCheckInterval is how often a pending display name is re-read.
+	NameCheckInterval time.Duration `json:"name_check_interval,omitempty"`
+
+	// Resume is set only by the workflow itself when it continues as new.
+	Resume *ResumeState `json:"resume,omitempty"`
+}
+
+// E164 is the number in E.164 form, "+" included.
+func (in OnboardInput) E164() string { return "+" + in.CountryCode + in.PhoneNumber }
+
+// Normalize fills in the defaults.
+func (in *OnboardInput) Normalize() {
+	if in.CodeMethod == "" {
+		in.CodeMethod = CodeSMS
+	}
+	if in.Language == "" {
+		in.Language = DefaultLanguage
+	}
+	if in.CodeWait == 0 {
+		in.CodeWait = DefaultCodeWait
+	}
+	if in.NameCheckInterval == 0 {
+		in.NameCheckInterval = DefaultNameCheckInterval
+	}
+}
+
+// Validate refuses input that could only fail later, naming each bad field
+// and its rule. Call Normalize first.
+func (in OnboardInput) Validate() error {
+	errs := []error{
+		validate.ID("waba_id", in.WABAID),
+		validate.CountryCode("country_code", in.CountryCode),
+		validate.PhoneNumber("phone_number", in.CountryCode, in.PhoneNumber),
+		validate.DisplayName("display_name", in.DisplayName),
+		validate.PIN("pin", in.PIN),
+		validate.Region("region", in.Region),
+		validate.CodeMethod("code_method", string(in.CodeMethod)),
+		validate.Language("language", in.Language),
+	}
+	if in.PreverifiedID != "" {
+		errs = append(errs, validate.ID("preverified_id", in.PreverifiedID))
+	}
+	if in.CodeWait < time.Minute {
+		errs = append(errs, &validate.Error{Field: "code_wait", Rule: "must be at least 1m"})
+	}
+	if in.NameCheckInterval < time.Minute {
+		errs = append(errs, &validate.Error{Field: "name_check_interval", Rule: "must be at least 1m"})
+	}
+	return errors.Join(errs...)
+}
+
+// ResumeState is what a run carries into its next run when it continues as
+// new: the ledger above all, so that the 10-per-72-hours budget survives.
+type ResumeState struct {
+	PhoneNumberID string    `json:"phone_number_id"`
+	Stage         Stage     `json:"stage"`
+	Region        string    `json:"region,omitempty"`
+	Ledger        Ledger    `json:"ledger"`
+	StartedAt     time.Time `json:"started_at"`
+	RegisteredAt  time.Time `json:"registered_at,omitzero"`
+	Operations    int       `json:"operations"`
+}
+
+// Ledger holds the times of this number's register and deregister calls,
+// the ones Meta counts against its 10-per-72-hours window.
+type Ledger struct {
+	Register   []time.Time `json:"register,omitempty"`
+	Deregister []time.Time `json:"deregister,omitempty"`
+}
+
+// CodeInput carries an ownership code (signal or update).
+type CodeInput struct {
+	Code string `json:"code"`
+}
+
+// CodeResult says whether Meta accepted a code submitted by update.
+type CodeResult struct {
+	Accepted bool   `json:"accepted"`
+	Message  string `json:"message,omitempty"`
+}
+
+// ResendInput asks for a new code, optionally by another method.
+type ResendInput struct {
+	Method   CodeMethod `json:"method,omitempty"`
+	Language string     `json:"language,omitempty"`
+}
+
+// ChangeRegionInput names the new data localization region; "" turns local
+// storage off.
+type ChangeRegionInput struct {
+	Region string `json:"region"`
+}
+
+// FixInput resumes a run in needs-attention. Empty fields keep their value;
+// an empty FixInput retries as is (for a fixed token or permission).
+type FixInput struct {
+	PIN         string `json:"pin,omitempty"`
+	Region      string `json:"region,omitempty"`
+	ClearRegion bool   `json:"clear_region,omitempty"`
+	DisplayName string `json:"display_name,omitempty"`
+}
+
+// Validate names the first bad field of a fix.
+func (f FixInput) Validate() error {
+	var errs []error
+	if f.PIN != "" {
+		errs = append(errs, validate.PIN("pin", f.PIN))
+	}
+	errs = append(errs, validate.Region("region", f.Region))
+	if f.DisplayName != "" {
+		errs = append(errs, validate.DisplayName("display_name", f.DisplayName))
+	}
+	return errors.Join(errs...)
+}
+
+// OperationResult is the outcome of a change-region, reregister or
+// deregister update.
+type OperationResult struct {
+	Stage  Stage  `json:"stage"`
+	Region string `json:"region,omitempty"`
+}
+
+// GraphError is the last error Meta answered, as shown in Status.
+type GraphError struct {
+	Op        string    `json:"op"`
+	Class     string    `json:"class"`
+	Code      int       `json:"code,omitempty"`
+	Subcode   int       `json:"subcode,omitempty"`
+	Message   string    `json:"message"`
+	Details   string    `json:"details,omitempty"`
+	FBTraceID string    `json:"fbtrace_id,omitempty"`
+	At        time.Time `json:"at"`
+}
+
+// Status is the answer to QueryStatus.
+type Status struct {
+	WorkflowID    string `json:"workflow_id"`
+	Number        string `json:"number"` // E.164
+	WABAID        string `json:"waba_id"`
+	PhoneNumberID string `json:"phone_number_id,omitempty"`
+	Stage         Stage  `json:"stage"`
+	// Detail says, in a sentence, what the run is doing or waiting for.
+	Detail     string `json:"detail,omitempty"`
+	Region     string `json:"region,omitempty"`
+	Registered bool   `json:"registered"`
+
+	CodeMethod      CodeMethod `json:"code_method,omitempty"`
+	CodeRequestedAt time.Time  `json:"code_requested_at,omitzero"`
+	// CodeWaitExpired is true once no code came within CodeWait: the run is
+	// parked, still awaiting a code or a resend.
+	CodeWaitExpired bool `json:"code_wait_expired,omitempty"`
+
+	RegisterCallsInWindow   int       `json:"register_calls_in_window"`
+	DeregisterCallsInWindow int       `json:"deregister_calls_in_window"`
+	WindowLimit             int       `json:"window_limit"`
+	NextRegisterAllowedAt   time.Time `json:"next_register_allowed_at,omitzero"`
+	NextDeregisterAllowedAt time.Time `json:"next_deregister_allowed_at,omitzero"`
+
+	// SleepingUntil and SleepReason describe the current durable sleep.
+	SleepingUntil time.Time `json:"sleeping_until,omitzero"`
+	SleepReason   string    `json:"sleep_reason,omitempty"`
+
+	LastError *GraphError `json:"last_error,omitempty"`
+
+	PendingOperations int       `json:"pending_operations,omitempty"`
+	StartedAt         time.Time `json:"started_at"`
+	UpdatedAt         time.Time `json:"updated_at"`
+	RegisteredAt      time.Time `json:"registered_at,omitzero"`
+}
