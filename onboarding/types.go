@@ -132,6 +132,10 @@ type ResumeState struct {
 type Ledger struct {
 	Register   []time.Time `json:"register,omitempty"`
 	Deregister []time.Time `json:"deregister,omitempty"`
+	// RegisterBlockedUntil and DeregisterBlockedUntil hold a lock Meta
+	// announced with 133016 (calls made outside this worker count too).
+	RegisterBlockedUntil   time.Time `json:"register_blocked_until,omitzero"`
+	DeregisterBlockedUntil time.Time `json:"deregister_blocked_until,omitzero"`
 }
 
 // CodeInput carries an ownership code (signal or update).

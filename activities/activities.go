@@ -1,0 +1,182 @@
+// Package activities holds the Temporal activities of an onboarding: one per
+// Graph API call, on a struct that holds the Graph client.
+//
+// Failed calls come back as Temporal application errors whose type is the
+// graph.Class name ("window_exhausted", "transient", ...) and whose details are
+// an onboarding.GraphError, so the workflow decides on types, never on message
+// text. Transient and throttled failures are retryable; every other class is
+// not, because retrying them cannot succeed or, for register and deregister,
+// spends Meta's 10-per-72-hours budget.
+package activities
+
+import (
+	"context"
+	"errors"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/onboarding"
+)
+
+// Activities calls the Graph API on behalf of the workflows.
+type Activities struct {
+	graph *graph.Client
+}
+
+// New returns the activities backed by g.
+func New(g *graph.Client) *Activities { return &Activities{graph: g} }
+
+// AddNumberInput is the input of AddPhoneNumber.
+type AddNumberInput struct {
+	WABAID        string `json:"waba_id"`
+	CountryCode   string `json:"country_code"`
+	PhoneNumber   string `json:"phone_number"`
+	DisplayName   string `json:"display_name"`
+	Migrate       bool   `json:"migrate,omitempty"`
+	PreverifiedID string `json:"preverified_id,omitempty"`
+}
+
+// AddNumberResult is the number's id, and whether it was already on the WABA.
+type AddNumberResult struct {
+	PhoneNumberID string `json:"phone_number_id"`
+	Adopted       bool   `json:"adopted,omitempty"`
+}
+
+// NumberState is what the workflow needs to know of a number.
+type NumberState struct {
+	CodeVerificationStatus string `json:"code_verification_status,omitempty"`
+	NameStatus             string `json:"name_status,omitempty"`
+	Status                 string `json:"status,omitempty"`
+	PlatformType           string `json:"platform_type,omitempty"`
+	VerifiedName           string `json:"verified_name,omitempty"`
+}
+
+// RequestCodeInput is the input of RequestCode.
+type RequestCodeInput struct {
+	PhoneNumberID string `json:"phone_number_id"`
+	Method        string `json:"method"`
+	Language      string `json:"language"`
+}
+
+// VerifyCodeInput is the input of VerifyCode. Code is encrypted in history by
+// the payload codec.
+type VerifyCodeInput struct {
+	PhoneNumberID string `json:"phone_number_id"`
+	Code          string `json:"code"`
+}
+
+// RegisterInput is the input of Register. PIN is encrypted in history by the
+// payload codec.
+type RegisterInput struct {
+	PhoneNumberID string `json:"phone_number_id"`
+	PIN           string `json:"pin"`
+	Region        string `json:"region,omitempty"`
+}
+
+// AddPhoneNumber adds the number to the WABA. A number that is already there
+// is adopted: its id is looked up and returned, because an onboarding that
+// resumes after a lost answer must not fail on its own earlier success.
+func (a *Activities) AddPhoneNumber(ctx context.Context, in AddNumberInput) (AddNumberResult, error) {
+	id, err := a.graph.AddPhoneNumber(ctx, graph.AddPhoneNumberRequest{
+		WABAID:             in.WABAID,
+		CC:                 in.CountryCode,
+		PhoneNumber:        in.PhoneNumber,
+		VerifiedName:       in.DisplayName,
+		MigratePhoneNumber: in.Migrate,
+		PreverifiedID:      in.PreverifiedID,
+	})
+	if err == nil {
+		return AddNumberResult{PhoneNumberID: id}, nil
+	}
+	if !graph.IsAlreadyExists(err) {
+		return AddNumberResult{}, asApplicationError("add_phone_number", err)
+	}
+	pn, ferr := a.graph.FindPhoneNumber(ctx, in.WABAID, in.CountryCode, in.PhoneNumber)
+	if ferr != nil {
+		return AddNumberResult{}, asApplicationError("list_phone_numbers", ferr)
+	}
+	if pn == nil {
+		// Meta says the number exists but not on this WABA: only a person
+		// (or a migrate) can settle that.
+		return AddNumberResult{}, asApplicationError("add_phone_number", err)
+	}
+	activity.GetLogger(ctx).Info("number already on the WABA; adopted", "phone_number_id", pn.ID)
+	return AddNumberResult{PhoneNumberID: pn.ID, Adopted: true}, nil
+}
+
+// GetPhoneNumber reads the number's verification and display-name status.
+func (a *Activities) GetPhoneNumber(ctx context.Context, phoneNumberID string) (NumberState, error) {
+	pn, err := a.graph.GetPhoneNumber(ctx, phoneNumberID,
+		"id", "verified_name", "code_verification_status", "name_status", "status", "platform_type")
+	if err != nil {
+		return NumberState{}, asApplicationError("get_phone_number", err)
+	}
+	return NumberState{
+		CodeVerificationStatus: pn.CodeVerificationStatus,
+		NameStatus:             pn.NameStatus,
+		Status:                 pn.Status,
+		PlatformType:           pn.PlatformType,
+		VerifiedName:           pn.VerifiedName,
+	}, nil
+}
+
+// RequestCode asks Meta to send an ownership code.
+func (a *Activities) RequestCode(ctx context.Context, in RequestCodeInput) error {
+	err := a.graph.RequestCode(ctx, in.PhoneNumberID, graph.CodeMethod(in.Method), in.Language)
+	return asApplicationError("request_code", err)
+}
+
+// VerifyCode checks an ownership code with Meta.
+func (a *Activities) VerifyCode(ctx context.Context, in VerifyCodeInput) error {
+	return asApplicationError("verify_code", a.graph.VerifyCode(ctx, in.PhoneNumberID, in.Code))
+}
+
+// Register registers the number for the Cloud API. The workflow schedules it
+// with a single attempt: every call counts against Meta's window.
+func (a *Activities) Register(ctx context.Context, in RegisterInput) error {
+	err := a.graph.Register(ctx, in.PhoneNumberID, graph.RegisterRequest{PIN: in.PIN, DataLocalizationRegion: in.Region})
+	return asApplicationError("register", err)
+}
+
+// Deregister takes the number off the Cloud API. Single attempt, like Register.
+func (a *Activities) Deregister(ctx context.Context, phoneNumberID string) error {
+	return asApplicationError("deregister", a.graph.Deregister(ctx, phoneNumberID))
+}
+
+// asApplicationError turns a Graph failure into an application error typed by
+// its class. Errors that are not Graph errors (bad input caught by the
+// client before any I/O) are not retryable either: they would fail the same
+// way every time.
+func asApplicationError(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var ge *graph.Error
+	if !errors.As(err, &ge) {
+		return temporal.NewApplicationErrorWithOptions(err.Error(), ErrInvalidInput,
+			temporal.ApplicationErrorOptions{NonRetryable: true})
+	}
+	class := ge.Class()
+	opts := temporal.ApplicationErrorOptions{
+		NonRetryable: class != graph.ClassTransient && class != graph.ClassThrottled,
+		Details: []any{onboarding.GraphError{
+			Op:        op,
+			Class:     class.String(),
+			Code:      ge.Code,
+			Subcode:   ge.Subcode,
+			Message:   ge.Message,
+			Details:   ge.Details,
+			FBTraceID: ge.FBTraceID,
+		}},
+	}
+	if class == graph.ClassThrottled && ge.RetryAfter > 0 {
+		opts.NextRetryDelay = ge.RetryAfter
+	}
+	return temporal.NewApplicationErrorWithOptions(ge.Error(), class.String(), opts)
+}
+
+// ErrInvalidInput is the application-error type of input the Graph client
+// refused before calling Meta.
+const ErrInvalidInput = "invalid_input"
