@@ -1,0 +1,166 @@
+// Command worker runs the WhatsApp number onboarding workflows and their
+// Graph API activities on the onboarding task queue.
+//
+// Configuration is read from the environment:
+//
+//	TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
+//	TEMPORAL_PROFILE       Temporal connection (Temporal's env configuration)
+//	WA_CODEC_KEYS or
+//	WA_CODEC_KEYS_FILE     payload encryption keys (id:base64key)
+//	WA_INSECURE_PLAIN_PAYLOADS=1
+//	                       run without keys (throwaway dev servers only)
+//	GRAPH_API_URL          Graph API base URL (default the real one)
+//	WHATSAPP_ACCESS_TOKEN or
+//	WHATSAPP_ACCESS_TOKEN_FILE
+//	                       Graph API access token
+//	LOG_FORMAT, LOG_LEVEL  json (default) or console; info (default)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"os"
+	"strings"
+
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/wa-onboarding/onboarding/activities"
+	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/temporalconn"
+	"github.com/wa-onboarding/onboarding/onboarding"
+	"github.com/wa-onboarding/onboarding/workflows"
+)
+
+// Environment variables read by the worker besides Temporal's and the
+// codec's.
+const (
+	envGraphURL  = "GRAPH_API_URL"
+	envToken     = "WHATSAPP_ACCESS_TOKEN"
+	envTokenFile = "WHATSAPP_ACCESS_TOKEN_FILE"
+)
+
+func main() {
+	plain := flag.Bool("insecure-plain-payloads", false,
+		"run without payload encryption keys, storing PINs and codes in clear (throwaway dev servers only; same as "+temporalconn.EnvInsecurePlainPayloads+"=1)")
+	flag.Usage = func() {
+		fmt.Fprintf(flag.CommandLine.Output(), "usage: worker [-insecure-plain-payloads]\n\n"+
+			"Runs the WhatsApp onboarding workflows on task queue %q. Configured by environment:\n"+
+			"TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, WA_CODEC_KEYS(_FILE),\n"+
+			"%s, %s or %s, LOG_FORMAT, LOG_LEVEL.\n\n", onboarding.TaskQueue, envGraphURL, envToken, envTokenFile)
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "worker: unexpected argument %q (configuration comes from the environment; see -h)\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	if err := run(*plain); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run(plainPayloads bool) error {
+	logger, err := temporalconn.NewLogger(os.Getenv, temporalconn.LoggerDefaults{Format: "json", Level: zapcore.InfoLevel})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = logger.Sync() }()
+
+	// Graph settings come first: a missing token is a configuration error
+	// that should not wait for a dial timeout to be reported.
+	g, graphURL, err := graphClient(os.Getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
+
+	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+
+	w := worker.New(c, onboarding.TaskQueue, worker.Options{})
+	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
+	w.RegisterActivity(activities.New(g))
+
+	logger.Info("worker starting",
+		zap.String("task_queue", onboarding.TaskQueue),
+		zap.String("workflow_type", onboarding.WorkflowType),
+		zap.String("temporal_address", info.HostPort),
+		zap.String("temporal_address_source", info.HostPortSource),
+		zap.String("namespace", info.Namespace),
+		zap.Bool("tls", info.TLS),
+		zap.Bool("payloads_encrypted", !info.PlainPayloads()),
+		zap.Strings("codec_key_ids", info.KeyIDs),
+		zap.String("codec_primary_key_id", info.PrimaryKeyID),
+		zap.String("graph_api_host", graphURL.Host),
+		zap.String("graph_api_path", graphURL.Path),
+	)
+	// Run returns on SIGINT or SIGTERM after in-flight tasks finish or
+	// their grace period ends; workflows resume on the next worker.
+	if err := w.Run(worker.InterruptCh()); err != nil {
+		return fmt.Errorf("worker stopped: %w", err)
+	}
+	logger.Info("worker stopped")
+	return nil
+}
+
+// graphClient builds the Graph API client from the environment and returns
+// its parsed base URL for logging (host and path only: a URL may embed
+// credentials).
+func graphClient(getenv func(string) string, readFile func(string) ([]byte, error)) (*graph.Client, *url.URL, error) {
+	base := strings.TrimSpace(getenv(envGraphURL))
+	if base == "" {
+		base = graph.DefaultBaseURL
+	}
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, nil, fmt.Errorf("%s: must be an http(s) URL such as %s", envGraphURL, graph.DefaultBaseURL)
+	}
+	token, err := accessToken(getenv, readFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := graph.New(token, graph.WithBaseURL(base))
+	if err != nil {
+		return nil, nil, fmt.Errorf("graph client: %w", err)
+	}
+	return g, u, nil
+}
+
+// accessToken reads the Graph API token from WHATSAPP_ACCESS_TOKEN or the
+// file WHATSAPP_ACCESS_TOKEN_FILE names (a mounted secret). Errors never
+// quote the token.
+func accessToken(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+	token, file := strings.TrimSpace(getenv(envToken)), strings.TrimSpace(getenv(envTokenFile))
+	switch {
+	case token != "" && file != "":
+		return "", fmt.Errorf("both %s and %s are set; set only one", envToken, envTokenFile)
+	case file != "":
+		b, err := readFile(file)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("%s: cannot read %s: %v", envTokenFile, file, err)
+		}
+		token = strings.TrimSpace(string(b))
+		if token == "" {
+			return "", fmt.Errorf("%s: %s is empty", envTokenFile, file)
+		}
+	case token == "":
+		return "", fmt.Errorf("no Graph API access token: set %s or %s (a file holding the token)", envToken, envTokenFile)
+	}
+	if strings.ContainsAny(token, " \t\r\n") {
+		return "", errors.New("Graph API access token: must be a single line without spaces")
+	}
+	return token, nil
+}
