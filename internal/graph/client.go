@@ -1,0 +1,540 @@
+// Package graph is a typed client for the part of Meta's Graph API that
+// onboards WhatsApp Business phone numbers: add a number to a WABA, list and
+// read numbers, request and verify the ownership code, register, deregister
+// and set the two-step PIN.
+//
+// Every failure is an *Error whose Class says what to do about it; callers
+// decide on the Class (see Classify and the Is* predicates), never on message
+// text. Inputs are checked with package validate before any I/O, and no
+// error produced here contains the access token or a PIN.
+package graph
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
+)
+
+// DefaultUserAgent is the User-Agent a Client sends unless WithUserAgent
+// says otherwise.
+const DefaultUserAgent = "wa-onboarding/1.0 (+https://github.com/wa-onboarding/onboarding)"
+
+// DefaultTimeout bounds each request of a Client built without
+// WithHTTPClient, so that a silent peer cannot hang a caller that forgot a
+// context deadline.
+const DefaultTimeout = 30 * time.Second
+
+// MaxBodyBytes caps how much of an answer a Client reads. Graph answers for
+// these calls are a few kilobytes; anything larger is not Graph.
+const MaxBodyBytes = 1 << 20
+
+// Operation names, as found in Error.Op.
+const (
+	OpAddPhoneNumber   = "add_phone_number"
+	OpListPhoneNumbers = "list_phone_numbers"
+	OpGetPhoneNumber   = "get_phone_number"
+	OpRequestCode      = "request_code"
+	OpVerifyCode       = "verify_code"
+	OpRegister         = "register"
+	OpDeregister       = "deregister"
+	OpSetTwoStepPIN    = "set_two_step_pin"
+)
+
+// maxPages stops AllPhoneNumbers on a server that keeps inventing fresh
+// cursors; no WABA holds anywhere near this many pages of numbers.
+const maxPages = 1000
+
+// redacted replaces a secret found in text that Meta or the transport handed
+// back.
+const redacted = "[REDACTED]"
+
+// A Client calls the Graph API with one access token. It is safe for
+// concurrent use by multiple goroutines.
+type Client struct {
+	token     string
+	baseURL   string
+	hc        *http.Client
+	userAgent string
+}
+
+// An Option configures a Client built by New.
+type Option func(*Client)
+
+// WithBaseURL sets the Graph API root, version included, e.g.
+// "https://graph.facebook.com/v21.0" or a test server's URL. A trailing slash
+// is ignored.
+func WithBaseURL(u string) Option {
+	return func(c *Client) { c.baseURL = strings.TrimRight(strings.TrimSpace(u), "/") }
+}
+
+// WithHTTPClient sets the HTTP client used for every call. A nil h keeps the
+// default, which has a DefaultTimeout.
+func WithHTTPClient(h *http.Client) Option {
+	return func(c *Client) {
+		if h != nil {
+			c.hc = h
+		}
+	}
+}
+
+// WithUserAgent sets the User-Agent header. An empty ua keeps
+// DefaultUserAgent.
+func WithUserAgent(ua string) Option {
+	return func(c *Client) {
+		if ua != "" {
+			c.userAgent = ua
+		}
+	}
+}
+
+// New returns a Client that authenticates with token. It fails if token is
+// empty or holds characters that cannot go in a header, and if the base URL
+// is not an absolute http or https URL. Its errors never echo the token.
+func New(token string, opts ...Option) (*Client, error) {
+	token = strings.TrimSpace(token)
+	if token == "" {
+		return nil, errors.New("graph: access token is required")
+	}
+	for i := 0; i < len(token); i++ {
+		// net/http would refuse such a header at call time, possibly in an
+		// error that quotes it; refuse it here, without quoting it.
+		if token[i] <= ' ' || token[i] >= 0x7f {
+			return nil, errors.New("graph: access token contains whitespace, control or non-ASCII characters")
+		}
+	}
+	c := &Client{
+		token:     token,
+		baseURL:   DefaultBaseURL,
+		hc:        &http.Client{Timeout: DefaultTimeout},
+		userAgent: DefaultUserAgent,
+	}
+	for _, opt := range opts {
+		if opt != nil {
+			opt(c)
+		}
+	}
+	u, err := url.Parse(c.baseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("graph: base URL %q must be an absolute http or https URL", c.baseURL)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		// Credentials or a query in the base URL would end up in every
+		// error message that quotes a request URL.
+		return nil, fmt.Errorf("graph: base URL must not carry credentials, a query or a fragment")
+	}
+	return c, nil
+}
+
+// BaseURL returns the Graph API root the Client calls, without a trailing
+// slash.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// String describes c without its token, so a Client can be logged.
+func (c *Client) String() string { return "graph.Client{baseURL: " + c.baseURL + "}" }
+
+// GoString keeps the token out of %#v.
+func (c *Client) GoString() string { return c.String() }
+
+// AddPhoneNumber adds a number to the WABA req.WABAID and returns the new
+// phone number id. migrate_phone_number is sent only when true and
+// preverified_id only when set.
+func (c *Client) AddPhoneNumber(ctx context.Context, req AddPhoneNumberRequest) (id string, err error) {
+	const op = OpAddPhoneNumber
+	if err := firstErr(
+		validate.ID("waba_id", req.WABAID),
+		validate.CountryCode("cc", req.CC),
+		validate.PhoneNumber("phone_number", req.CC, req.PhoneNumber),
+		validate.DisplayName("verified_name", req.VerifiedName),
+		optionalID("preverified_id", req.PreverifiedID),
+	); err != nil {
+		return "", invalid(op, err)
+	}
+	form := url.Values{
+		"cc":            {req.CC},
+		"phone_number":  {req.PhoneNumber},
+		"verified_name": {req.VerifiedName},
+	}
+	if req.MigratePhoneNumber {
+		form.Set("migrate_phone_number", "true")
+	}
+	if req.PreverifiedID != "" {
+		form.Set("preverified_id", req.PreverifiedID)
+	}
+	var out struct {
+		ID string `json:"id"`
+	}
+	if err := c.call(ctx, op, http.MethodPost, pathOf(req.WABAID, "phone_numbers"), nil, formBody(form), &out); err != nil {
+		return "", err
+	}
+	if out.ID == "" {
+		return "", &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("%w: no id", ErrMalformedResponse)}
+	}
+	return out.ID, nil
+}
+
+// ListPhoneNumbers reads one page of the numbers of WABA wabaID. Pass the
+// previous page's Paging.Cursors.After in opts.After to read the next.
+func (c *Client) ListPhoneNumbers(ctx context.Context, wabaID string, opts ListOptions) (*PhoneNumberPage, error) {
+	const op = OpListPhoneNumbers
+	if err := validate.ID("waba_id", wabaID); err != nil {
+		return nil, invalid(op, err)
+	}
+	if opts.Limit < 0 {
+		return nil, invalid(op, &validate.Error{Field: "limit", Rule: "must not be negative"})
+	}
+	q := url.Values{"fields": {fieldList(opts.Fields)}}
+	if opts.Limit > 0 {
+		q.Set("limit", strconv.Itoa(opts.Limit))
+	}
+	if opts.After != "" {
+		q.Set("after", opts.After)
+	}
+	page := new(PhoneNumberPage)
+	if err := c.call(ctx, op, http.MethodGet, pathOf(wabaID, "phone_numbers"), q, nil, page); err != nil {
+		return nil, err
+	}
+	return page, nil
+}
+
+// AllPhoneNumbers reads every number of WABA wabaID, following the paging
+// cursors while Meta announces a next page. It fails with ErrCursorLoop
+// rather than loop if a cursor comes back twice.
+func (c *Client) AllPhoneNumbers(ctx context.Context, wabaID string, fields ...string) ([]PhoneNumber, error) {
+	var all []PhoneNumber
+	seen := make(map[string]bool)
+	opts := ListOptions{Fields: fields}
+	for range maxPages {
+		page, err := c.ListPhoneNumbers(ctx, wabaID, opts)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, page.Data...)
+		if page.Paging == nil || page.Paging.Next == "" || page.Paging.Cursors.After == "" {
+			return all, nil
+		}
+		after := page.Paging.Cursors.After
+		if seen[after] {
+			return nil, &Error{Op: OpListPhoneNumbers, HTTPStatus: http.StatusOK, Err: ErrCursorLoop}
+		}
+		seen[after] = true
+		opts.After = after
+	}
+	return nil, &Error{Op: OpListPhoneNumbers, HTTPStatus: http.StatusOK,
+		Err: fmt.Errorf("%w: more than %d pages", ErrCursorLoop, maxPages)}
+}
+
+// FindPhoneNumber returns the number of WABA wabaID whose
+// display_phone_number, stripped to its digits, is cc followed by number. It
+// returns (nil, nil) when the WABA has no such number.
+func (c *Client) FindPhoneNumber(ctx context.Context, wabaID, cc, number string) (*PhoneNumber, error) {
+	const op = OpListPhoneNumbers
+	if err := firstErr(
+		validate.ID("waba_id", wabaID),
+		validate.CountryCode("cc", cc),
+		validate.PhoneNumber("phone_number", cc, number),
+	); err != nil {
+		return nil, invalid(op, err)
+	}
+	all, err := c.AllPhoneNumbers(ctx, wabaID)
+	if err != nil {
+		return nil, err
+	}
+	want := cc + number
+	for i := range all {
+		if digits(all[i].DisplayPhoneNumber) == want {
+			p := all[i]
+			return &p, nil
+		}
+	}
+	return nil, nil
+}
+
+// GetPhoneNumber reads one number, asking for fields or, when none are
+// given, DefaultPhoneNumberFields.
+func (c *Client) GetPhoneNumber(ctx context.Context, phoneNumberID string, fields ...string) (*PhoneNumber, error) {
+	const op = OpGetPhoneNumber
+	if err := validate.ID("phone_number_id", phoneNumberID); err != nil {
+		return nil, invalid(op, err)
+	}
+	q := url.Values{"fields": {fieldList(fields)}}
+	p := new(PhoneNumber)
+	if err := c.call(ctx, op, http.MethodGet, pathOf(phoneNumberID), q, nil, p); err != nil {
+		return nil, err
+	}
+	if p.ID == "" {
+		return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("%w: no id", ErrMalformedResponse)}
+	}
+	return p, nil
+}
+
+// RequestCode asks Meta to send an ownership code to the number by SMS or
+// voice call, in language (a locale such as en_US).
+func (c *Client) RequestCode(ctx context.Context, phoneNumberID string, method CodeMethod, language string) error {
+	const op = OpRequestCode
+	if err := firstErr(
+		validate.ID("phone_number_id", phoneNumberID),
+		validate.CodeMethod("code_method", string(method)),
+		validate.Language("language", language),
+	); err != nil {
+		return invalid(op, err)
+	}
+	form := url.Values{"code_method": {string(method)}, "language": {language}}
+	return c.post(ctx, op, pathOf(phoneNumberID, "request_code"), formBody(form))
+}
+
+// VerifyCode sends the ownership code the number received. code must be
+// digits only; strip the separators people type with
+// validate.NormalizeCode first.
+func (c *Client) VerifyCode(ctx context.Context, phoneNumberID, code string) error {
+	const op = OpVerifyCode
+	if err := firstErr(
+		validate.ID("phone_number_id", phoneNumberID),
+		digitsOnly("code", code),
+	); err != nil {
+		return invalid(op, err)
+	}
+	return c.post(ctx, op, pathOf(phoneNumberID, "verify_code"), formBody(url.Values{"code": {code}}), code)
+}
+
+// Register registers a verified number with the Cloud API. Each call counts
+// against Meta's 10 per number per 72 hours, success or not: callers must
+// not retry on ClassWindowExhausted and should bound every other retry.
+func (c *Client) Register(ctx context.Context, phoneNumberID string, req RegisterRequest) error {
+	const op = OpRegister
+	errs := []error{
+		validate.ID("phone_number_id", phoneNumberID),
+		validate.PIN("pin", req.PIN),
+		validate.Region("data_localization_region", req.DataLocalizationRegion),
+	}
+	if req.Backup != nil {
+		if req.Backup.Password == "" {
+			errs = append(errs, &validate.Error{Field: "backup.password", Rule: "is required with a backup"})
+		}
+		if req.Backup.Data == "" {
+			errs = append(errs, &validate.Error{Field: "backup.data", Rule: "is required with a backup"})
+		}
+	}
+	if err := firstErr(errs...); err != nil {
+		return invalid(op, err)
+	}
+	body := struct {
+		MessagingProduct       string  `json:"messaging_product"`
+		PIN                    string  `json:"pin"`
+		DataLocalizationRegion string  `json:"data_localization_region,omitempty"`
+		Backup                 *Backup `json:"backup,omitempty"`
+	}{"whatsapp", req.PIN, req.DataLocalizationRegion, req.Backup}
+	secrets := []string{req.PIN}
+	if req.Backup != nil {
+		secrets = append(secrets, req.Backup.Password)
+	}
+	return c.post(ctx, op, pathOf(phoneNumberID, "register"), jsonBody(body), secrets...)
+}
+
+// Deregister takes a number off the Cloud API, keeping it and its history on
+// the WABA. It shares Register's limit of 10 calls per 72 hours.
+func (c *Client) Deregister(ctx context.Context, phoneNumberID string) error {
+	const op = OpDeregister
+	if err := validate.ID("phone_number_id", phoneNumberID); err != nil {
+		return invalid(op, err)
+	}
+	return c.post(ctx, op, pathOf(phoneNumberID, "deregister"), nil)
+}
+
+// SetTwoStepPIN sets or changes the number's six-digit two-step verification
+// PIN.
+func (c *Client) SetTwoStepPIN(ctx context.Context, phoneNumberID, pin string) error {
+	const op = OpSetTwoStepPIN
+	if err := firstErr(
+		validate.ID("phone_number_id", phoneNumberID),
+		validate.PIN("pin", pin),
+	); err != nil {
+		return invalid(op, err)
+	}
+	body := struct {
+		PIN string `json:"pin"`
+	}{pin}
+	return c.post(ctx, op, pathOf(phoneNumberID), jsonBody(body), pin)
+}
+
+// requestBody is a prepared body and its Content-Type.
+type requestBody struct {
+	contentType string
+	data        []byte
+}
+
+func formBody(v url.Values) *requestBody {
+	return &requestBody{"application/x-www-form-urlencoded", []byte(v.Encode())}
+}
+
+func jsonBody(v any) *requestBody {
+	// The bodies are fixed structs of strings: Marshal cannot fail on them.
+	data, _ := json.Marshal(v)
+	return &requestBody{"application/json", data}
+}
+
+// post makes a POST whose success answer is {"success":true}.
+func (c *Client) post(ctx context.Context, op, path string, body *requestBody, secrets ...string) error {
+	var out struct {
+		Success *bool `json:"success"`
+	}
+	if err := c.call(ctx, op, http.MethodPost, path, nil, body, &out, secrets...); err != nil {
+		return err
+	}
+	if out.Success == nil || !*out.Success {
+		return &Error{Op: op, HTTPStatus: http.StatusOK, Err: ErrNoSuccess}
+	}
+	return nil
+}
+
+// call makes one request and decodes a 2xx answer into out. Every failure is
+// an *Error with the token and secrets redacted from it.
+func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body *requestBody, out any, secrets ...string) error {
+	status, header, data, err := c.roundTrip(ctx, method, path, q, body)
+	if err != nil {
+		return c.redact(&Error{Op: op, HTTPStatus: status, Err: err}, secrets)
+	}
+	if status < 200 || status > 299 {
+		return c.redact(DecodeError(op, status, header, data), secrets)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		return c.redact(&Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(header),
+			Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}, secrets)
+	}
+	return nil
+}
+
+func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Values, body *requestBody) (int, http.Header, []byte, error) {
+	u := c.baseURL + path
+	if len(q) > 0 {
+		u += "?" + q.Encode()
+	}
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body.data)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("User-Agent", c.userAgent)
+	if body != nil {
+		req.Header.Set("Content-Type", body.contentType)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return 0, nil, nil, err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, MaxBodyBytes+1))
+	if err != nil {
+		return resp.StatusCode, resp.Header, nil, fmt.Errorf("reading body: %w", err)
+	}
+	if len(data) > MaxBodyBytes {
+		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedResponse, MaxBodyBytes)
+	}
+	return resp.StatusCode, resp.Header, data, nil
+}
+
+// redact removes the token and the call's secrets from whatever text Meta or
+// the transport put into e. Meta is not known to echo them, but a proxy or a
+// future message format might, and these strings end up in logs and in
+// Temporal history.
+func (c *Client) redact(e *Error, secrets []string) *Error {
+	secrets = append([]string{c.token}, secrets...)
+	scrub := func(s string) string {
+		for _, sec := range secrets {
+			if sec != "" {
+				s = strings.ReplaceAll(s, sec, redacted)
+			}
+		}
+		return s
+	}
+	for _, f := range []*string{&e.Type, &e.Message, &e.Details, &e.UserTitle, &e.UserMessage, &e.FBTraceID} {
+		*f = scrub(*f)
+	}
+	if e.Err != nil {
+		if msg := e.Err.Error(); scrub(msg) != msg {
+			e.Err = &redactedError{msg: scrub(msg), err: e.Err}
+		}
+	}
+	return e
+}
+
+// redactedError shows a scrubbed message while keeping the cause reachable
+// for errors.Is and errors.As.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (r *redactedError) Error() string { return r.msg }
+func (r *redactedError) Unwrap() error { return r.err }
+
+// invalid wraps a refused input. Its Class is ClassPermanent: the same input
+// would be refused again.
+func invalid(op string, err error) *Error { return &Error{Op: op, Err: err} }
+
+func firstErr(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// optionalID checks an id that may be left out.
+func optionalID(field, id string) error {
+	if id == "" {
+		return nil
+	}
+	return validate.ID(field, id)
+}
+
+func digitsOnly(field, s string) error {
+	if s == "" {
+		return &validate.Error{Field: field, Rule: "is required"}
+	}
+	if len(s) > 16 || digits(s) != s {
+		return &validate.Error{Field: field, Rule: "must be ASCII digits only"}
+	}
+	return nil
+}
+
+// pathOf joins escaped path segments into "/a/b".
+func pathOf(segs ...string) string {
+	var b strings.Builder
+	for _, s := range segs {
+		b.WriteByte('/')
+		b.WriteString(url.PathEscape(s))
+	}
+	return b.String()
+}
+
+func fieldList(fields []string) string {
+	if len(fields) == 0 {
+		fields = DefaultPhoneNumberFields
+	}
+	return strings.Join(fields, ",")
+}
+
+func digits(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= '0' && r <= '9' {
+			return r
+		}
+		return -1
+	}, s)
+}
