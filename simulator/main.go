@@ -1,0 +1,145 @@
+// Command simulator serves the Graph API simulator of package graphsim for
+// running the onboarding locally without Meta.
+//
+//	go run ./simulator -addr 127.0.0.1:8090 -name-review-delay 30s -fake-clock
+//
+// It seeds one WABA, prints the base URL, token and WABA ID to use, logs every
+// Graph call (and every ownership code it "sends") to stderr, and serves the
+// admin paths under /_sim/.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/wa-onboarding/onboarding/internal/graphsim"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr, nil); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "simulator:", err)
+		os.Exit(1)
+	}
+}
+
+type config struct {
+	addr            string
+	token           string
+	waba            string
+	nameReviewDelay time.Duration
+	codeTTL         time.Duration
+	fakeClock       bool
+	logFormat       string
+	logLevel        string
+}
+
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
+	env := func(k, def string) string {
+		if v := getenv(k); v != "" {
+			return v
+		}
+		return def
+	}
+	var c config
+	fs := flag.NewFlagSet("simulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.addr, "addr", env("GRAPHSIM_ADDR", "127.0.0.1:8090"), "listen address (env GRAPHSIM_ADDR)")
+	fs.StringVar(&c.token, "token", env("GRAPHSIM_TOKEN", graphsim.DefaultToken), "the access token the simulator accepts (env GRAPHSIM_TOKEN)")
+	fs.StringVar(&c.waba, "waba", env("GRAPHSIM_WABA", "100000000000001"), "ID of the WABA seeded at start (env GRAPHSIM_WABA)")
+	fs.DurationVar(&c.nameReviewDelay, "name-review-delay", 0, "how long a new number's display name stays PENDING_REVIEW (0: approved at once)")
+	fs.DurationVar(&c.codeTTL, "code-ttl", graphsim.DefaultCodeTTL, "how long an ownership code stays valid")
+	fs.BoolVar(&c.fakeClock, "fake-clock", false, "let POST /_sim/clock/advance and /_sim/clock/set move the simulator's clock")
+	fs.StringVar(&c.logFormat, "log-format", env("GRAPHSIM_LOG_FORMAT", "text"), "log format on stderr: text or json (env GRAPHSIM_LOG_FORMAT)")
+	fs.StringVar(&c.logLevel, "log-level", env("GRAPHSIM_LOG_LEVEL", "info"), "debug, info, warn or error (env GRAPHSIM_LOG_LEVEL)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	if c.logFormat != "text" && c.logFormat != "json" {
+		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
+	}
+	for _, r := range c.waba {
+		if r < '0' || r > '9' {
+			return c, fmt.Errorf("-waba must be numeric, as Graph IDs are: %q", c.waba)
+		}
+	}
+	if c.waba == "" {
+		return c, errors.New("-waba must not be empty")
+	}
+	return c, nil
+}
+
+// run serves until ctx is done. ready, when not nil, receives the base URL
+// once the listener is up, for tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, ready chan<- string) error {
+	c, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	hopts := &slog.HandlerOptions{Level: level}
+	var logger *slog.Logger
+	if c.logFormat == "json" {
+		logger = slog.New(slog.NewJSONHandler(stderr, hopts))
+	} else {
+		logger = slog.New(slog.NewTextHandler(stderr, hopts))
+	}
+
+	opts := graphsim.Options{Token: c.token, NameReviewDelay: c.nameReviewDelay, CodeTTL: c.codeTTL, Logger: logger}
+	if c.fakeClock {
+		opts.Clock = graphsim.NewShiftedClock()
+	}
+	sim := graphsim.New(opts)
+	sim.CreateWABA(c.waba)
+
+	ln, err := net.Listen("tcp", c.addr)
+	if err != nil {
+		return err
+	}
+	base := "http://" + ln.Addr().String()
+	fmt.Fprintf(stdout, "Graph API simulator listening\n  base URL: %s/v21.0\n  token:    %s\n  WABA ID:  %s\n  admin:    %s/_sim/\n",
+		base, c.token, c.waba, base)
+	logger.Info("simulator started", "base_url", base+"/v21.0", "waba_id", c.waba, "fake_clock", c.fakeClock,
+		"name_review_delay", c.nameReviewDelay, "code_ttl", c.codeTTL)
+
+	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready <- base
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sim.Close() // releases requests held by hang faults so Shutdown can finish
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
