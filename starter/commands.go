@@ -1,0 +1,683 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
+	"github.com/wa-onboarding/onboarding/onboarding"
+)
+
+// defaultTimeout bounds a command, waits for update results included.
+const defaultTimeout = 2 * time.Minute
+
+// errHelp is returned by a parse that printed its help.
+var errHelp = flag.ErrHelp
+
+// A command is one subcommand: parse validates its arguments completely,
+// without Temporal, and returns what to do once connected.
+type command struct {
+	name    string
+	summary string
+	parse   func(e *env, args []string) (*invocation, error)
+}
+
+// An invocation is a parsed, valid command line.
+type invocation struct {
+	json    bool
+	timeout time.Duration
+	do      func(ctx context.Context, c *onboarding.Client) (output, error)
+}
+
+// output is a command's result: data for --json, human for people.
+type output struct {
+	data  any
+	human func(w io.Writer) error
+}
+
+var commands []*command
+
+func init() {
+	// Assigned in init because the help command lists commands, which
+	// would otherwise be an initialization cycle.
+	commands = []*command{
+		{"onboard", "start onboarding a number, or show the run that already owns it", parseOnboard},
+		{"verify", "send the ownership code received by SMS or voice (--signal: fire and forget)", parseVerify},
+		{"resend-code", "ask Meta for a new ownership code, optionally by another method", parseResend},
+		{"status", "show where a number's run stands", parseStatus},
+		{"change-region", "deregister and register again with another data localization region", parseChangeRegion},
+		{"reregister", "register again, to apply an approved display-name change", parseOperation("reregister")},
+		{"deregister", "take the number off the Cloud API", parseOperation("deregister")},
+		{"fix", "resume a run in needs-attention, with corrected input", parseFix},
+		{"skip-wait", "cut the run's current durable wait short", parseSignalOnly("skip-wait")},
+		{"cancel", "stop a number's run (the number stays as it is at Meta)", parseSignalOnly("cancel")},
+		{"list", "list onboarding runs, optionally in one stage", parseList},
+	}
+}
+
+func findCommand(name string) *command {
+	for _, c := range commands {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// flagSet holds the flags every command has.
+type flagSet struct {
+	*flag.FlagSet
+	json    bool
+	timeout time.Duration
+}
+
+func newFlagSet(e *env, name, args, help string) *flagSet {
+	fs := &flagSet{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError)}
+	fs.SetOutput(e.stderr)
+	fs.BoolVar(&fs.json, "json", false, "print the result as JSON")
+	fs.DurationVar(&fs.timeout, "timeout", defaultTimeout, "give up after this long (an accepted operation goes on in the workflow)")
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: starter %s %s\n\n%s\n\nFlags:\n", name, args, help)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse parses args allowing flags after positional arguments ("status
+// +15551234567 --json"), which the flag package alone does not.
+func (fs *flagSet) parse(args []string) ([]string, error) {
+	if err := rejectPINFlag(args); err != nil {
+		return nil, err
+	}
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return nil, errHelp
+			}
+			return nil, usageError(err.Error())
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (fs *flagSet) invocation(do func(ctx context.Context, c *onboarding.Client) (output, error)) *invocation {
+	return &invocation{json: fs.json, timeout: fs.timeout, do: do}
+}
+
+// usageErr is a command line mistake other than a bad field value.
+type usageError string
+
+func (u usageError) Error() string { return string(u) }
+
+func usageErr(format string, args ...any) error { return usageError(fmt.Sprintf(format, args...)) }
+
+func inputErr(field, rule string) error { return &onboarding.InputError{Field: field, Rule: rule} }
+
+// rejectPINFlag refuses --pin with an explanation rather than the flag
+// package's "flag provided but not defined", and without echoing its value.
+func rejectPINFlag(args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			return nil
+		}
+		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if strings.HasPrefix(a, "-") && (name == "pin" || name == "new-pin-value") {
+			return usageErr("there is no --pin flag: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
+		}
+	}
+	return nil
+}
+
+// numberArg takes the number from --number or the first positional
+// argument, and returns the positional arguments left.
+func numberArg(flagValue string, pos []string) (string, []string, error) {
+	if flagValue == "" && len(pos) > 0 {
+		flagValue, pos = pos[0], pos[1:]
+	}
+	e164, err := onboarding.NormalizeE164(flagValue)
+	return e164, pos, err
+}
+
+func noMore(pos []string) error {
+	if len(pos) > 0 {
+		return usageErr("unexpected argument %q", pos[0])
+	}
+	return nil
+}
+
+func parseOnboard(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "onboard", "--waba ID --cc CC --number NATIONAL --name NAME [flags]",
+		"Starts the workflow that onboards the number and then owns it: add to the WABA,\n"+
+			"request an ownership code, wait for it (see verify), register with the PIN.\n"+
+			"If the number's workflow is already running, that run is shown and nothing changes.\n"+
+			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
+	var in onboarding.OnboardInput
+	var method, pinFile string
+	fs.StringVar(&in.WABAID, "waba", "", "WhatsApp Business Account id")
+	fs.StringVar(&in.CountryCode, "cc", "", "country dial code, digits only (1, 44, 353)")
+	fs.StringVar(&in.PhoneNumber, "number", "", "national number, digits only, without the country code")
+	fs.StringVar(&in.DisplayName, "name", "", "display name (verified_name)")
+	fs.StringVar(&in.Region, "region", "", "data localization region ("+strings.Join(validate.Regions, ", ")+"); empty for none")
+	fs.StringVar(&method, "method", "SMS", "code delivery method: SMS or VOICE")
+	fs.StringVar(&in.Language, "language", onboarding.DefaultLanguage, "language of the code message")
+	fs.BoolVar(&in.Migrate, "migrate", false, "the number migrates from another WABA or the On-Premises API")
+	fs.StringVar(&in.PreverifiedID, "preverified-id", "", "id of a pre-verified number (no code needed)")
+	fs.DurationVar(&in.CodeWait, "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
+	fs.DurationVar(&in.NameCheckInterval, "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
+	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	in.CountryCode = strings.TrimPrefix(strings.TrimSpace(in.CountryCode), "+")
+	in.Region = strings.ToUpper(strings.TrimSpace(in.Region))
+	in.CodeMethod = onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method)))
+	in.Normalize()
+	// Every other field is checked before the PIN is asked for, so nobody
+	// types a PIN for a command that is refused anyway.
+	pinless := in
+	pinless.PIN = "000000"
+	if err := pinless.Validate(); err != nil {
+		return nil, err
+	}
+	if in.PIN, err = readPIN(e, pinFile, true); err != nil {
+		return nil, err
+	}
+	if err := in.Validate(); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		r, err := c.Onboard(ctx, in)
+		if err != nil {
+			return output{}, err
+		}
+		return output{data: r, human: func(w io.Writer) error {
+			if r.AlreadyRunning {
+				fmt.Fprintf(w, "%s is already being onboarded; nothing changed (the given input is ignored).\n", in.E164())
+			} else {
+				fmt.Fprintf(w, "Started onboarding %s on WABA %s.\n", in.E164(), in.WABAID)
+				fmt.Fprintf(w, "Next: send the code received by %s with: starter verify --number %s --code NNNNNN\n", in.CodeMethod, in.E164())
+			}
+			return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+		}}, nil
+	}), nil
+}
+
+func printRun(w io.Writer, workflowID, runID, uiURL string) error {
+	_, err := fmt.Fprintf(w, "  workflow: %s\n  run:      %s\n  UI:       %s\n", workflowID, runID, uiURL)
+	return err
+}
+
+// runLink finds the run to link to after an operation. A failure only costs
+// the run id in the link, never the command.
+func runLink(ctx context.Context, c *onboarding.Client, number string) onboarding.Run {
+	r, err := c.CurrentRun(ctx, number)
+	if err != nil {
+		id := onboarding.WorkflowIDForE164(number)
+		return onboarding.Run{WorkflowID: id, UIURL: c.UIURL(id, "")}
+	}
+	return r
+}
+
+func parseVerify(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "verify", "--number +15551234567 --code 123456 [--signal]",
+		"Sends the ownership code received by SMS or voice and waits for Meta's answer.\n"+
+			"With --signal it only delivers the code; check the outcome with status.")
+	var number, code string
+	var signal bool
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	fs.StringVar(&code, "code", "", "the six-digit code (or the second argument); a dash or spaces are fine")
+	fs.BoolVar(&signal, "signal", false, "send the code as a signal, without waiting for Meta's answer")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	number, pos, nerr := numberArg(number, pos)
+	if code == "" && len(pos) > 0 {
+		code, pos = pos[0], pos[1:]
+	}
+	code = validate.NormalizeCode(code)
+	if err := errors.Join(nerr, validate.Code("code", code)); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		if signal {
+			if err := c.SignalCode(ctx, number, code); err != nil {
+				return output{}, err
+			}
+			r := runLink(ctx, c, number)
+			return output{
+				data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "signaled": true, "ui_url": r.UIURL},
+				human: func(w io.Writer) error {
+					fmt.Fprintf(w, "Code delivered to the run of %s; check the outcome with: starter status %s\n", number, number)
+					return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+				}}, nil
+		}
+		res, err := c.SendCode(ctx, number, code)
+		if err != nil {
+			return output{}, err
+		}
+		r := runLink(ctx, c, number)
+		return output{
+			data: struct {
+				onboarding.CodeResult
+				WorkflowID string `json:"workflow_id"`
+				RunID      string `json:"run_id,omitempty"`
+				UIURL      string `json:"ui_url"`
+			}{res, r.WorkflowID, r.RunID, r.UIURL},
+			human: func(w io.Writer) error {
+				if res.Accepted {
+					fmt.Fprintf(w, "Meta accepted the code for %s.", number)
+				} else {
+					fmt.Fprintf(w, "Meta refused the code for %s.", number)
+				}
+				if res.Message != "" {
+					fmt.Fprintf(w, " %s", res.Message)
+				}
+				fmt.Fprintln(w)
+				return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+			}}, nil
+	}), nil
+}
+
+func parseResend(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "resend-code", "--number +15551234567 [--method SMS|VOICE] [--language en_US]",
+		"Asks Meta for a new ownership code, by the run's method unless --method is given.")
+	var number, method, lang string
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	fs.StringVar(&method, "method", "", "SMS or VOICE (default: the run's)")
+	fs.StringVar(&lang, "language", "", "language of the message (default: the run's)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	number, pos, nerr := numberArg(number, pos)
+	in := onboarding.ResendInput{Method: onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method))), Language: lang}
+	errs := []error{nerr}
+	if in.Method != "" {
+		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
+	}
+	if in.Language != "" {
+		errs = append(errs, validate.Language("language", in.Language))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		if err := c.ResendCode(ctx, number, in); err != nil {
+			return output{}, err
+		}
+		r := runLink(ctx, c, number)
+		return output{
+			data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "signaled": true, "ui_url": r.UIURL},
+			human: func(w io.Writer) error {
+				fmt.Fprintf(w, "Asked for a new code for %s.\n", number)
+				return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+			}}, nil
+	}), nil
+}
+
+func parseStatus(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "status", "--number +15551234567", "Shows where the number's run stands.")
+	var number string
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	number, pos, err = numberArg(number, pos)
+	if err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		st, err := c.Status(ctx, number)
+		if err != nil {
+			return output{}, err
+		}
+		r := runLink(ctx, c, number)
+		return output{
+			data: struct {
+				onboarding.Status
+				RunID string `json:"run_id,omitempty"`
+				UIURL string `json:"ui_url"`
+			}{st, r.RunID, r.UIURL},
+			human: func(w io.Writer) error { return printStatus(w, st, r) },
+		}, nil
+	}), nil
+}
+
+func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(tw, "  %s:\t"+format+"\n", append([]any{k}, args...)...)
+	}
+	number := st.Number
+	if number == "" {
+		number = strings.TrimPrefix(r.WorkflowID, onboarding.WorkflowIDPrefix)
+	}
+	fmt.Fprintf(tw, "%s: %s\n", number, st.Stage)
+	if st.Detail != "" {
+		fmt.Fprintf(tw, "  %s\n", st.Detail)
+	}
+	row("WABA", "%s", st.WABAID)
+	if st.PhoneNumberID != "" {
+		row("phone number id", "%s", st.PhoneNumberID)
+	}
+	region := st.Region
+	if region == "" {
+		region = "none"
+	}
+	row("registered", "%t (region %s)", st.Registered, region)
+	if !st.CodeRequestedAt.IsZero() {
+		row("code requested", "%s by %s", st.CodeRequestedAt.Local().Format(time.DateTime), st.CodeMethod)
+	}
+	if st.CodeWaitExpired {
+		row("code wait", "expired; still waiting for a code or a resend")
+	}
+	row("register calls", "%d of %d in 72h", st.RegisterCallsInWindow, st.WindowLimit)
+	row("deregister calls", "%d of %d in 72h", st.DeregisterCallsInWindow, st.WindowLimit)
+	if !st.NextRegisterAllowedAt.IsZero() {
+		row("next register", "%s", st.NextRegisterAllowedAt.Local().Format(time.DateTime))
+	}
+	if !st.NextDeregisterAllowedAt.IsZero() {
+		row("next deregister", "%s", st.NextDeregisterAllowedAt.Local().Format(time.DateTime))
+	}
+	if !st.SleepingUntil.IsZero() {
+		row("sleeping until", "%s (%s; starter skip-wait cuts it short)", st.SleepingUntil.Local().Format(time.DateTime), st.SleepReason)
+	}
+	if st.PendingOperations > 0 {
+		row("pending operations", "%d", st.PendingOperations)
+	}
+	if le := st.LastError; le != nil {
+		row("last error", "%s: %s (%s, code %d/%d) at %s", le.Op, le.Message, le.Class, le.Code, le.Subcode, le.At.Local().Format(time.DateTime))
+	}
+	if !st.StartedAt.IsZero() {
+		row("started", "%s", st.StartedAt.Local().Format(time.DateTime))
+	}
+	if !st.RegisteredAt.IsZero() {
+		row("registered at", "%s", st.RegisteredAt.Local().Format(time.DateTime))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+}
+
+func parseChangeRegion(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "change-region", "--number +15551234567 (--region CC | --clear-region) [--no-wait]",
+		"Deregisters the number and registers it again with another data localization\n"+
+			"region, or none. It spends one deregister and one register call of Meta's\n"+
+			"10-per-72-hours budget; the workflow waits for the window when it is spent.")
+	var number, region string
+	var clear, noWait bool
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	fs.StringVar(&region, "region", "", "new region: "+strings.Join(validate.Regions, ", "))
+	fs.BoolVar(&clear, "clear-region", false, "turn local storage off")
+	fs.BoolVar(&noWait, "no-wait", false, "return once the workflow has accepted the change")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	number, pos, nerr := numberArg(number, pos)
+	region = strings.ToUpper(strings.TrimSpace(region))
+	errs := []error{nerr}
+	switch {
+	case region == "" && !clear:
+		errs = append(errs, inputErr("region", "is required: give --region, or --clear-region to turn local storage off"))
+	case region != "" && clear:
+		errs = append(errs, inputErr("region", "must not be given with --clear-region"))
+	default:
+		errs = append(errs, validate.Region("region", region))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		res, err := c.ChangeRegion(ctx, number, region, !noWait)
+		if err != nil {
+			return output{}, err
+		}
+		return operationOutput(ctx, c, number, "change-region", res, !noWait), nil
+	}), nil
+}
+
+func parseOperation(name string) func(e *env, args []string) (*invocation, error) {
+	return func(e *env, args []string) (*invocation, error) {
+		help := map[string]string{
+			"reregister": "Registers the number again, which applies an approved display-name change.\n" +
+				"It spends one register call of Meta's 10-per-72-hours budget.",
+			"deregister": "Takes the number off the Cloud API. It spends one deregister call of\n" +
+				"Meta's 10-per-72-hours budget.",
+		}[name]
+		fs := newFlagSet(e, name, "--number +15551234567 [--no-wait]", help)
+		var number string
+		var noWait bool
+		fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+		fs.BoolVar(&noWait, "no-wait", false, "return once the workflow has accepted the operation")
+		pos, err := fs.parse(args)
+		if err != nil {
+			return nil, err
+		}
+		number, pos, err = numberArg(number, pos)
+		if err != nil {
+			return nil, err
+		}
+		if err := noMore(pos); err != nil {
+			return nil, err
+		}
+		return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+			op := c.Reregister
+			if name == "deregister" {
+				op = c.Deregister
+			}
+			res, err := op(ctx, number, !noWait)
+			if err != nil {
+				return output{}, err
+			}
+			return operationOutput(ctx, c, number, name, res, !noWait), nil
+		}), nil
+	}
+}
+
+func operationOutput(ctx context.Context, c *onboarding.Client, number, op string, res onboarding.OperationResult, waited bool) output {
+	r := runLink(ctx, c, number)
+	return output{
+		data: struct {
+			onboarding.OperationResult
+			Completed  bool   `json:"completed"`
+			WorkflowID string `json:"workflow_id"`
+			RunID      string `json:"run_id,omitempty"`
+			UIURL      string `json:"ui_url"`
+		}{res, waited, r.WorkflowID, r.RunID, r.UIURL},
+		human: func(w io.Writer) error {
+			if waited {
+				fmt.Fprintf(w, "%s done for %s: stage %s", op, number, res.Stage)
+			} else {
+				fmt.Fprintf(w, "%s accepted for %s; the run is now %s", op, number, res.Stage)
+			}
+			if res.Region != "" {
+				fmt.Fprintf(w, ", region %s", res.Region)
+			}
+			fmt.Fprintln(w, ".")
+			return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+		},
+	}
+}
+
+func parseFix(e *env, args []string) (*invocation, error) {
+	fs := newFlagSet(e, "fix", "--number +15551234567 [--region CC | --clear-region] [--name NAME] [--new-pin [--pin-file PATH]]",
+		"Resumes a run in needs-attention. Flags given replace the run's input; with none,\n"+
+			"the run retries as is (after a token or permission was fixed). A new PIN comes\n"+
+			"from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
+	var number, pinFile string
+	var fix onboarding.FixInput
+	var newPIN bool
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	fs.StringVar(&fix.Region, "region", "", "new data localization region")
+	fs.BoolVar(&fix.ClearRegion, "clear-region", false, "turn local storage off")
+	fs.StringVar(&fix.DisplayName, "name", "", "new display name")
+	fs.BoolVar(&newPIN, "new-pin", false, "set a new two-step PIN")
+	fs.StringVar(&pinFile, "pin-file", "", "file holding the new PIN (implies --new-pin)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	number, pos, nerr := numberArg(number, pos)
+	fix.Region = strings.ToUpper(strings.TrimSpace(fix.Region))
+	errs := []error{nerr, fix.Validate()}
+	if fix.ClearRegion && fix.Region != "" {
+		errs = append(errs, inputErr("region", "must not be given with --clear-region"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	if newPIN || pinFile != "" {
+		if fix.PIN, err = readPIN(e, pinFile, true); err != nil {
+			return nil, err
+		}
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		st, err := c.FixInput(ctx, number, fix)
+		if err != nil {
+			return output{}, err
+		}
+		r := runLink(ctx, c, number)
+		return output{
+			data: struct {
+				onboarding.Status
+				RunID string `json:"run_id,omitempty"`
+				UIURL string `json:"ui_url"`
+			}{st, r.RunID, r.UIURL},
+			human: func(w io.Writer) error {
+				fmt.Fprintf(w, "Resumed the run of %s.\n", number)
+				return printStatus(w, st, r)
+			},
+		}, nil
+	}), nil
+}
+
+func parseSignalOnly(name string) func(e *env, args []string) (*invocation, error) {
+	return func(e *env, args []string) (*invocation, error) {
+		help := map[string]string{
+			"skip-wait": "Cuts the run's current durable wait short: a wait for Meta's rate-limit window\n" +
+				"or for the next display-name check.",
+			"cancel": "Asks the number's run to stop. The number stays as it is at Meta; onboard it\n" +
+				"again to start a new run.",
+		}[name]
+		fs := newFlagSet(e, name, "--number +15551234567", help)
+		var number string
+		fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+		pos, err := fs.parse(args)
+		if err != nil {
+			return nil, err
+		}
+		number, pos, err = numberArg(number, pos)
+		if err != nil {
+			return nil, err
+		}
+		if err := noMore(pos); err != nil {
+			return nil, err
+		}
+		return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+			// The link is read first: after a cancel the run may be gone
+			// from the running set, but its history is what to look at.
+			r := runLink(ctx, c, number)
+			do, done := c.SkipWait, "Asked the run of %s to skip its current wait.\n"
+			if name == "cancel" {
+				do, done = c.Cancel, "Asked the run of %s to stop.\n"
+			}
+			if err := do(ctx, number); err != nil {
+				return output{}, err
+			}
+			return output{
+				data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "requested": name, "ui_url": r.UIURL},
+				human: func(w io.Writer) error {
+					fmt.Fprintf(w, done, number)
+					return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+				}}, nil
+		}), nil
+	}
+}
+
+func parseList(e *env, args []string) (*invocation, error) {
+	names := make([]string, len(onboarding.Stages))
+	for i, s := range onboarding.Stages {
+		names[i] = string(s)
+	}
+	fs := newFlagSet(e, "list", "[--stage STAGE]", "Lists onboarding runs, newest first, open and closed.")
+	var stage string
+	fs.StringVar(&stage, "stage", "", "only runs in this stage: "+strings.Join(names, ", "))
+	pos, err := fs.parse(args)
+	if err != nil {
+		return nil, err
+	}
+	if stage == "" && len(pos) > 0 {
+		stage, pos = pos[0], pos[1:]
+	}
+	st := onboarding.Stage(strings.TrimSpace(stage))
+	if _, err := onboarding.ListQuery(st); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
+		return nil, err
+	}
+	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+		entries, err := c.List(ctx, st)
+		if err != nil {
+			return output{}, err
+		}
+		if entries == nil {
+			entries = []onboarding.ListEntry{}
+		}
+		return output{data: entries, human: func(w io.Writer) error {
+			if len(entries) == 0 {
+				_, err := fmt.Fprintln(w, "No runs.")
+				return err
+			}
+			tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+			fmt.Fprintln(tw, "NUMBER\tSTAGE\tSTATUS\tPHONE NUMBER ID\tWABA\tSTARTED\tUI")
+			for _, x := range entries {
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Number, dash(string(x.Stage)), x.Status,
+					dash(x.PhoneNumberID), dash(x.WABAID), x.StartTime.Local().Format(time.DateTime), x.UIURL)
+			}
+			return tw.Flush()
+		}}, nil
+	}), nil
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

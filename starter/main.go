@@ -1,0 +1,249 @@
+// Command starter is the operators' command line for WhatsApp number
+// onboardings: it starts them, sends ownership codes, runs region changes,
+// re-registrations and deregistrations, and shows where runs stand.
+//
+// Run "starter -h" for the commands and "starter <command> -h" for a
+// command's flags. Input is validated before Temporal is dialed; the exit
+// status is 2 for bad input, 1 for any other failure.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"go.uber.org/zap/zapcore"
+	"golang.org/x/term"
+
+	"github.com/wa-onboarding/onboarding/internal/temporalconn"
+	"github.com/wa-onboarding/onboarding/onboarding"
+)
+
+// Environment variables read by the starter besides Temporal's and the
+// codec's.
+const (
+	envPIN   = "WA_PIN"
+	envUIURL = "TEMPORAL_UI_URL"
+)
+
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// env is the starter's view of the process, replaced in tests.
+type env struct {
+	stdout, stderr io.Writer
+	getenv         func(string) string
+	readFile       func(string) ([]byte, error)
+	// stdinIsTerminal and readPassword serve the interactive PIN prompt.
+	stdinIsTerminal func() bool
+	readPassword    func() ([]byte, error)
+	// dial connects to Temporal; it is called only after input is valid.
+	dial func(ctx context.Context, e *env) (*onboarding.Client, func(), error)
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], osEnv())
+	stop()
+	os.Exit(code)
+}
+
+func osEnv() *env {
+	fd := int(os.Stdin.Fd())
+	return &env{
+		stdout:          os.Stdout,
+		stderr:          os.Stderr,
+		getenv:          os.Getenv,
+		readFile:        os.ReadFile,
+		stdinIsTerminal: func() bool { return term.IsTerminal(fd) },
+		readPassword:    func() ([]byte, error) { return term.ReadPassword(fd) },
+		dial:            dialTemporal,
+	}
+}
+
+func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), error) {
+	// The CLI's own output is the report; SDK chatter below warnings would
+	// bury it.
+	logger, err := temporalconn.NewLogger(e.getenv, temporalconn.LoggerDefaults{Format: "console", Level: zapcore.WarnLevel})
+	if err != nil {
+		return nil, nil, err
+	}
+	c, info, err := temporalconn.Dial(ctx, temporalconn.Config{Logger: logger, Getenv: e.getenv, ReadFile: e.readFile})
+	if err != nil {
+		_ = logger.Sync()
+		return nil, nil, err
+	}
+	oc := onboarding.NewClient(c, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)))
+	return oc, func() { c.Close(); _ = logger.Sync() }, nil
+}
+
+// run executes the command line args and returns the exit status.
+func run(ctx context.Context, args []string, e *env) int {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return exitOK
+	}
+	cmd := findCommand(name)
+	if cmd == nil {
+		fmt.Fprintf(e.stderr, "starter: unknown command %q\n\n", name)
+		usage(e.stderr)
+		return exitUsage
+	}
+	inv, err := cmd.parse(e, args[1:])
+	if errors.Is(err, errHelp) {
+		return exitOK
+	}
+	if err != nil {
+		report(e.stderr, name, err)
+		return exitUsage
+	}
+
+	if inv.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, inv.timeout)
+		defer cancel()
+	}
+	c, closeClient, err := e.dial(ctx, e)
+	if err != nil {
+		report(e.stderr, name, err)
+		return exitFailure
+	}
+	defer closeClient()
+
+	out, err := inv.do(ctx, c)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) && inv.timeout > 0 {
+			err = fmt.Errorf("%w after --timeout %s (an operation already accepted by the workflow goes on; check with: starter status)", err, inv.timeout)
+		}
+		report(e.stderr, name, err)
+		if isInputError(err) {
+			return exitUsage
+		}
+		return exitFailure
+	}
+	if inv.json {
+		err = writeJSON(e.stdout, out.data)
+	} else {
+		err = out.human(e.stdout)
+	}
+	if err != nil {
+		report(e.stderr, name, err)
+		return exitFailure
+	}
+	return exitOK
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `usage: starter <command> [flags]
+
+Operates WhatsApp number onboardings running on Temporal.
+
+Commands:
+`)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	for _, c := range commands {
+		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
+	}
+	_ = tw.Flush()
+	fmt.Fprint(w, `
+Run "starter <command> -h" for a command's flags. Every command takes --json
+for machine-readable output and --timeout.
+
+The PIN never comes from a flag: use --pin-file PATH, WA_PIN, or the prompt
+shown when stdin is a terminal.
+
+Environment:
+  TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*,
+  TEMPORAL_PROFILE        Temporal connection (Temporal's env configuration)
+  WA_CODEC_KEYS or
+  WA_CODEC_KEYS_FILE      payload encryption keys, the same as the worker's
+  WA_INSECURE_PLAIN_PAYLOADS=1
+                          no encryption (throwaway dev servers only)
+  TEMPORAL_UI_URL         Temporal UI for links (default http://localhost:8233)
+  WA_PIN                  two-step PIN for onboard and fix --new-pin
+  LOG_FORMAT, LOG_LEVEL   SDK log output (console, warn by default)
+
+Exit status: 0 done, 1 failed, 2 bad input.
+`)
+}
+
+// report prints err on one line per refused field, naming fields as the
+// command line spells them.
+func report(w io.Writer, cmd string, err error) {
+	var lines []string
+	for _, e := range flatten(err) {
+		var ie *onboarding.InputError
+		if errors.As(e, &ie) {
+			lines = append(lines, fieldName(ie.Field)+": "+ie.Rule)
+		} else {
+			lines = append(lines, e.Error())
+		}
+	}
+	for _, l := range lines {
+		fmt.Fprintf(w, "starter %s: %s\n", cmd, l)
+	}
+}
+
+// flatten expands errors.Join trees so each refused field gets its line.
+func flatten(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, flatten(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
+func isInputError(err error) bool {
+	var ie *onboarding.InputError
+	return errors.As(err, &ie)
+}
+
+// flagFor maps the contract's field names to the flags that set them.
+var flagFor = map[string]string{
+	"waba_id":             "--waba",
+	"country_code":        "--cc",
+	"phone_number":        "--number",
+	"display_name":        "--name",
+	"region":              "--region",
+	"code_method":         "--method",
+	"method":              "--method",
+	"language":            "--language",
+	"preverified_id":      "--preverified-id",
+	"code_wait":           "--code-wait",
+	"name_check_interval": "--name-check-interval",
+	"number":              "--number",
+	"code":                "--code",
+	"stage":               "--stage",
+}
+
+func fieldName(field string) string {
+	if f, ok := flagFor[field]; ok {
+		return f + " (" + field + ")"
+	}
+	if field == "pin" {
+		return "PIN"
+	}
+	return strings.ReplaceAll(field, "_", "-")
+}

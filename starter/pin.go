@@ -1,0 +1,78 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
+)
+
+// readPIN returns the two-step PIN from, in order: pinFile, the WA_PIN
+// environment variable, or a prompt without echo when stdin is a terminal.
+// A flag is deliberately not a source: command lines end up in shell history
+// and process lists. Errors never quote what was read.
+func readPIN(e *env, pinFile string, confirm bool) (string, error) {
+	var pin string
+	switch {
+	case pinFile != "":
+		b, err := e.readFile(pinFile)
+		if err != nil {
+			var pe *os.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", usageErr("--pin-file: cannot read %s: %v", pinFile, err)
+		}
+		pin = strings.TrimSpace(string(b))
+		if err := validate.PIN("pin", pin); err != nil {
+			return "", inputErr("pin", "the content of --pin-file "+pinFile+" must be exactly 6 ASCII digits")
+		}
+	case e.getenv(envPIN) != "":
+		pin = strings.TrimSpace(e.getenv(envPIN))
+		if err := validate.PIN("pin", pin); err != nil {
+			return "", inputErr("pin", envPIN+" must be exactly 6 ASCII digits")
+		}
+	case e.stdinIsTerminal():
+		var err error
+		if pin, err = promptPIN(e, "Two-step PIN (6 digits, not shown): "); err != nil {
+			return "", err
+		}
+		if err := validate.PIN("pin", pin); err != nil {
+			return "", err
+		}
+		if confirm {
+			// A mistyped PIN would become the number's PIN at Meta,
+			// where nobody can read it back.
+			again, err := promptPIN(e, "Repeat the PIN: ")
+			if err != nil {
+				return "", err
+			}
+			if again != pin {
+				return "", inputErr("pin", "the two entries differ")
+			}
+		}
+	default:
+		return "", inputErr("pin", "is required: use --pin-file PATH or "+envPIN+", or run in a terminal to be prompted (stdin is not a terminal)")
+	}
+	return pin, nil
+}
+
+func promptPIN(e *env, prompt string) (string, error) {
+	fmt.Fprint(e.stderr, prompt)
+	b, err := e.readPassword()
+	fmt.Fprintln(e.stderr)
+	if err != nil {
+		return "", fmt.Errorf("read PIN: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
