@@ -447,7 +447,7 @@ func (r *run) deregisterNumber(ctx workflow.Context) error {
 // metaLock records the 72-hour lock Meta announced with 133016: calls made
 // outside this worker spent the budget. spend then sleeps it out.
 func (r *run) metaLock(ctx workflow.Context, k callKind) {
-	*r.ledger.blockedUntil(k) = workflow.Now(ctx).Add(Window)
+	*r.ledger.blockedUntil(k) = workflow.Now(ctx).Add(Window + WindowMargin)
 	r.logger.Warn("Meta answered 133016: the number is locked for 72 hours", "operation", string(k))
 }
 

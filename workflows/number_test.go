@@ -1,0 +1,604 @@
+package workflows_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/wa-onboarding/onboarding/activities"
+	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/onboarding"
+	"github.com/wa-onboarding/onboarding/workflows"
+)
+
+const (
+	wabaID   = "100000000000001"
+	cc       = "1"
+	national = "5551234567"
+	pin      = "012345"
+)
+
+// envClock makes the simulator live on the test environment's skipped time,
+// so a 72-hour window passes in milliseconds for both sides.
+type envClock struct{ env *testsuite.TestWorkflowEnvironment }
+
+func (c envClock) Now() time.Time { return c.env.Now() }
+
+type harness struct {
+	t   *testing.T
+	env *testsuite.TestWorkflowEnvironment
+	sim *graphsim.Server
+	g   *graph.Client
+}
+
+func newHarness(t *testing.T, opts graphsim.Options) *harness {
+	t.Helper()
+	var suite testsuite.WorkflowTestSuite
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	suite.SetLogger(log.NewStructuredLogger(quiet))
+	env := suite.NewTestWorkflowEnvironment()
+	env.SetTestTimeout(30 * time.Second)
+	opts.Clock = envClock{env}
+	opts.Logger = quiet
+	opts.CodeTTL = 1000 * time.Hour // codes expire in their own test
+	sim := graphsim.New(opts)
+	sim.CreateWABA(wabaID)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { sim.Close(); srv.Close() })
+	g, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(srv.URL+"/v21.0"))
+	require.NoError(t, err)
+	env.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
+	env.RegisterActivity(activities.New(g))
+	return &harness{t: t, env: env, sim: sim, g: g}
+}
+
+func input() onboarding.OnboardInput {
+	return onboarding.OnboardInput{
+		WABAID: wabaID, CountryCode: cc, PhoneNumber: national, DisplayName: "Acme Support",
+		PIN: pin, CodeWait: 2 * time.Hour, NameCheckInterval: 30 * time.Minute,
+	}
+}
+
+// at runs f when the workflow clock has advanced by d since the start.
+func (h *harness) at(d time.Duration, f func()) { h.env.RegisterDelayedCallback(f, d) }
+
+func (h *harness) status() onboarding.Status {
+	h.t.Helper()
+	v, err := h.env.QueryWorkflow(onboarding.QueryStatus)
+	require.NoError(h.t, err)
+	var st onboarding.Status
+	require.NoError(h.t, v.Get(&st))
+	return st
+}
+
+// outcome is filled in when the test environment has run an update: its
+// callbacks come after the call returns, so tests read it after run.
+type outcome[T any] struct {
+	rejected error
+	err      error
+	value    T
+	done     bool
+}
+
+func update[T any](h *harness, name string, arg any) *outcome[T] {
+	o := &outcome[T]{}
+	cb := &testsuite.TestUpdateCallback{
+		OnReject: func(err error) { o.rejected, o.done = err, true },
+		OnAccept: func() {},
+		OnComplete: func(v any, err error) {
+			o.err, o.done = err, true
+			if err == nil && v != nil {
+				o.value = v.(T)
+			}
+		},
+	}
+	if arg == nil {
+		h.env.UpdateWorkflow(name, "", cb)
+	} else {
+		h.env.UpdateWorkflow(name, "", cb, arg)
+	}
+	return o
+}
+
+func (h *harness) sendCode(code string) *outcome[onboarding.CodeResult] {
+	return update[onboarding.CodeResult](h, onboarding.UpdateSubmitCode, onboarding.CodeInput{Code: code})
+}
+
+func (h *harness) sentCode() string {
+	h.t.Helper()
+	st := h.status()
+	code, ok := h.sim.LastCode(st.PhoneNumberID)
+	require.True(h.t, ok, "the simulator sent no code to %s", st.PhoneNumberID)
+	return code
+}
+
+func (h *harness) calls(endpoint string) []graphsim.Call {
+	var out []graphsim.Call
+	for _, c := range h.sim.Calls() {
+		if c.Endpoint == endpoint {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// run executes the workflow; the last callback is expected to cancel it.
+func (h *harness) run(in onboarding.OnboardInput) {
+	h.env.ExecuteWorkflow(onboarding.WorkflowType, in)
+	require.True(h.t, h.env.IsWorkflowCompleted())
+}
+
+func (h *harness) requireCancelled() {
+	h.t.Helper()
+	err := h.env.GetWorkflowError()
+	require.Error(h.t, err)
+	var canceled *temporal.CanceledError
+	require.True(h.t, errors.As(err, &canceled), "want a cancelled run, got %v", err)
+}
+
+func TestHappyPath(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var registered onboarding.Status
+	var codeRes *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() {
+		st := h.status()
+		require.Equal(t, onboarding.StageAwaitingCode, st.Stage)
+		require.NotEmpty(t, st.PhoneNumberID)
+		codeRes = h.sendCode(h.sentCode())
+	})
+	h.at(time.Hour, func() {
+		registered = h.status()
+		h.env.CancelWorkflow()
+	})
+	h.run(input())
+	h.requireCancelled()
+
+	require.True(t, codeRes.done)
+	require.NoError(t, codeRes.err)
+	require.True(t, codeRes.value.Accepted, codeRes.value.Message)
+	require.Equal(t, onboarding.StageRegistered, registered.Stage)
+	require.True(t, registered.Registered)
+	require.Equal(t, 1, registered.RegisterCallsInWindow)
+	n, ok := h.sim.Number(registered.PhoneNumberID)
+	require.True(t, ok)
+	require.Equal(t, graph.StatusConnected, n.Status)
+	require.Equal(t, pin, n.PIN, "the PIN keeps its leading zero")
+	var order []string
+	for _, c := range h.sim.Calls() {
+		order = append(order, c.Endpoint)
+	}
+	require.Equal(t, []string{"add_phone_number", "get_phone_number", "request_code", "verify_code", "get_phone_number", "register"}, order)
+	for _, c := range h.calls(graphsim.EndpointRegister) {
+		require.Equal(t, "******", c.Params["pin"])
+	}
+}
+
+func TestAlreadyVerifiedNumberIsAdoptedWithoutACode(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	id, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified())
+	require.NoError(t, err)
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Equal(t, id, st.PhoneNumberID, "the number already on the WABA is adopted")
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Empty(t, h.calls(graphsim.EndpointRequestCode))
+}
+
+func TestPreverifiedNumberNeedsNoCode(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := input()
+	in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Empty(t, h.calls(graphsim.EndpointRequestCode))
+	require.Empty(t, h.calls(graphsim.EndpointVerifyCode))
+}
+
+func TestWrongCodeThenRightCode(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var wrong, right *outcome[onboarding.CodeResult]
+	var between onboarding.Status
+	h.at(time.Minute, func() {
+		code := h.sentCode()
+		bad := "000000"
+		if code == bad {
+			bad = "111111"
+		}
+		wrong = h.sendCode(bad)
+	})
+	h.at(2*time.Minute, func() {
+		between = h.status()
+		right = h.sendCode(h.sentCode())
+	})
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.False(t, wrong.value.Accepted)
+	require.Contains(t, wrong.value.Message, "136025")
+	require.Equal(t, onboarding.StageAwaitingCode, between.Stage)
+	require.NotNil(t, between.LastError)
+	require.Equal(t, 136025, between.LastError.Code)
+	require.True(t, right.value.Accepted)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+}
+
+func TestMalformedCodeIsRefusedBeforeAcceptance(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() { res = h.sendCode("12ab56") })
+	h.at(2*time.Minute, func() { h.env.CancelWorkflow() })
+	h.run(input())
+	require.ErrorContains(t, res.rejected, "code: must be the 6 digits")
+	require.Empty(t, h.calls(graphsim.EndpointVerifyCode), "a refused code never reaches Meta")
+}
+
+func TestResendCodeByVoice(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var first string
+	h.at(time.Minute, func() {
+		first = h.sentCode()
+		h.env.SignalWorkflow(onboarding.SignalResendCode, onboarding.ResendInput{Method: onboarding.CodeVoice})
+	})
+	h.at(2*time.Minute, func() {
+		h.env.SignalWorkflow(onboarding.SignalVerificationCode, onboarding.CodeInput{Code: h.sentCode()})
+	})
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	reqs := h.calls(graphsim.EndpointRequestCode)
+	require.Len(t, reqs, 2)
+	require.Equal(t, "SMS", reqs[0].Params["code_method"])
+	require.Equal(t, "VOICE", reqs[1].Params["code_method"])
+	require.NotEmpty(t, first)
+	require.Equal(t, onboarding.StageRegistered, st.Stage, "the code sent by signal was accepted")
+}
+
+func TestCodeWaitRunsOutAndParks(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := input()
+	in.CodeWait = 3 * time.Hour
+	var before, parked, after onboarding.Status
+	h.at(2*time.Hour, func() { before = h.status() })
+	h.at(50*time.Hour, func() {
+		parked = h.status()
+		h.sendCode(h.sentCode())
+	})
+	h.at(51*time.Hour, func() { after = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageAwaitingCode, before.Stage)
+	require.False(t, before.CodeWaitExpired)
+	require.Equal(t, onboarding.StageAwaitingCode, parked.Stage, "the run is parked, not failed")
+	require.True(t, parked.CodeWaitExpired)
+	require.Contains(t, parked.Detail, "parked")
+	require.Equal(t, onboarding.StageRegistered, after.Stage, "a late code still completes the onboarding")
+}
+
+func TestDisplayNamePendingThenApproved(t *testing.T) {
+	h := newHarness(t, graphsim.Options{NameReviewDelay: 5 * time.Hour})
+	in := input()
+	in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+	var pending, done onboarding.Status
+	h.at(2*time.Hour, func() { pending = h.status() })
+	h.at(7*time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	start := h.env.Now()
+	h.run(in)
+	require.Equal(t, onboarding.StageAwaitingNameApproval, pending.Stage)
+	require.False(t, pending.SleepingUntil.IsZero())
+	require.Equal(t, 0, pending.RegisterCallsInWindow, "no register is spent while the name is pending")
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 1)
+	require.False(t, regs[0].Time.Before(start.Add(5*time.Hour)), "registered only after the name was approved")
+	require.True(t, regs[0].Time.Before(start.Add(5*time.Hour+31*time.Minute)), "re-checked on the interval, not much later")
+	gets := h.calls(graphsim.EndpointGetPhoneNumber)
+	require.LessOrEqual(t, len(gets), 12, "name_status is re-read on durable timers, not in a hot loop")
+}
+
+func TestRegisterBeforeNameReadyWaitsAndRetries(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := input()
+	in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultError, Endpoint: graphsim.EndpointRegister,
+		Times: 1, HTTPStatus: 400, Code: 100, Subcode: 2388001, Message: "Cannot Create Certificate", Counted: true}))
+	var waiting, done onboarding.Status
+	h.at(10*time.Minute, func() { waiting = h.status() })
+	h.at(2*time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageAwaitingNameApproval, waiting.Stage)
+	require.Equal(t, 2388001, waiting.LastError.Subcode)
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2)
+}
+
+// registeredHarness onboards a pre-verified number and returns once it is
+// registered; the callbacks that follow start at offset.
+func registeredInput(h *harness) onboarding.OnboardInput {
+	in := input()
+	in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+	return in
+}
+
+func TestLedgerRefusesAnEleventhCallAndWaitsExactlyForTheWindow(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	// The onboarding spends one register; nine reregisters spend the rest.
+	var re []*outcome[onboarding.OperationResult]
+	for i := 1; i <= 9; i++ {
+		h.at(time.Duration(i)*time.Hour, func() {
+			re = append(re, update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil))
+		})
+	}
+	var limited, after onboarding.Status
+	var eleventh *outcome[onboarding.OperationResult]
+	h.at(10*time.Hour, func() {
+		eleventh = update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil)
+	})
+	h.at(11*time.Hour, func() { limited = h.status() })
+	h.at(80*time.Hour, func() { after = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 11)
+	require.Equal(t, onboarding.StageRateLimited, limited.Stage)
+	require.Equal(t, 10, limited.RegisterCallsInWindow)
+	want := regs[0].Time.Add(workflows.Window + workflows.WindowMargin)
+	for _, o := range re {
+		require.NoError(t, o.err)
+	}
+	require.WithinDuration(t, want, limited.NextRegisterAllowedAt, 0)
+	require.WithinDuration(t, want, limited.SleepingUntil, 0)
+	require.WithinDuration(t, want, regs[10].Time, 0, "the 11th call waits exactly until the oldest leaves the window")
+	for _, c := range regs {
+		require.Zero(t, c.ErrorCode, "Meta never had to refuse a call")
+	}
+	require.Equal(t, onboarding.StageRegistered, after.Stage)
+	require.Equal(t, onboarding.StageRegistered, eleventh.value.Stage)
+}
+
+func TestMetaLockSleepsSeventyTwoHoursThenSucceeds(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	id, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified())
+	require.NoError(t, err)
+	// Someone else spent the budget and tripped the lock outside this worker.
+	for range 11 {
+		_ = h.g.Register(t.Context(), id, graph.RegisterRequest{PIN: pin})
+	}
+	var locked, done onboarding.Status
+	h.at(time.Hour, func() { locked = h.status() })
+	h.at(80*time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	start := h.env.Now()
+	h.run(input())
+	require.Equal(t, onboarding.StageRateLimited, locked.Stage)
+	require.NotNil(t, locked.LastError)
+	require.Equal(t, 133016, locked.LastError.Code)
+	require.WithinDuration(t, start.Add(workflows.Window+workflows.WindowMargin), locked.SleepingUntil, time.Second)
+	require.WithinDuration(t, locked.SleepingUntil, locked.NextRegisterAllowedAt, 0)
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 13, "11 outside calls, one refused with 133016, one after the lock")
+	require.Equal(t, 133016, regs[11].ErrorCode)
+	require.Zero(t, regs[12].ErrorCode)
+}
+
+func TestSkipWaitCutsASleepShort(t *testing.T) {
+	h := newHarness(t, graphsim.Options{NameReviewDelay: 100 * time.Hour})
+	in := registeredInput(h)
+	in.NameCheckInterval = 10 * time.Hour
+	var st onboarding.Status
+	h.at(time.Hour, func() {
+		require.NoError(t, h.sim.ApproveName(h.status().PhoneNumberID))
+		h.env.SignalWorkflow(onboarding.SignalSkipWait, nil)
+	})
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage, "registered long before the 10-hour re-check")
+}
+
+func TestChangeRegionDeregistersThenRegisters(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	in.Region = "CH"
+	var same, bad, toDE, off *outcome[onboarding.OperationResult]
+	var st onboarding.Status
+	change := func(region string) *outcome[onboarding.OperationResult] {
+		return update[onboarding.OperationResult](h, onboarding.UpdateChangeRegion, onboarding.ChangeRegionInput{Region: region})
+	}
+	h.at(time.Hour, func() { same = change("CH") })
+	h.at(time.Hour+time.Minute, func() { bad = change("XX") })
+	h.at(time.Hour+2*time.Minute, func() { toDE = change("DE") })
+	h.at(2*time.Hour, func() { off = change("") })
+	h.at(3*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.ErrorContains(t, same.rejected, "already registered", "a no-op change spends no budget")
+	require.ErrorContains(t, bad.rejected, "region: must be empty or one of")
+	require.Equal(t, onboarding.OperationResult{Stage: onboarding.StageRegistered, Region: "DE"}, toDE.value)
+	require.Equal(t, onboarding.OperationResult{Stage: onboarding.StageRegistered}, off.value)
+	n, _ := h.sim.Number(st.PhoneNumberID)
+	require.Empty(t, n.DataLocalizationRegion)
+	require.Equal(t, 3, st.RegisterCallsInWindow)
+	require.Equal(t, 2, st.DeregisterCallsInWindow)
+	var seq []string
+	for _, c := range h.sim.Calls() {
+		if c.Endpoint == graphsim.EndpointRegister || c.Endpoint == graphsim.EndpointDeregister {
+			seq = append(seq, c.Endpoint+":"+c.Params["data_localization_region"])
+		}
+	}
+	require.Equal(t, []string{"register:CH", "deregister:", "register:DE", "deregister:", "register:"}, seq)
+}
+
+func TestReregisterAndDeregister(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var re, de *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() { re = update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil) })
+	h.at(2*time.Hour, func() { de = update[onboarding.OperationResult](h, onboarding.UpdateDeregister, nil) })
+	var st onboarding.Status
+	h.at(3*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, re.value.Stage)
+	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2)
+	require.Len(t, h.calls(graphsim.EndpointDeregister), 1)
+	n, _ := h.sim.Number(st.PhoneNumberID)
+	require.Equal(t, graph.StatusDisconnected, n.Status)
+	require.False(t, st.Registered)
+}
+
+func TestPINMismatchNeedsAttentionUntilFixed(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	_, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified(), graphsim.WithPIN("654321"))
+	require.NoError(t, err)
+	var stuck onboarding.Status
+	var bad, fixed *outcome[onboarding.Status]
+	h.at(time.Hour, func() {
+		stuck = h.status()
+		bad = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: "12345"})
+	})
+	h.at(time.Hour+time.Minute, func() {
+		fixed = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: "654321"})
+	})
+	var st onboarding.Status
+	h.at(5*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Equal(t, onboarding.StageNeedsAttention, stuck.Stage)
+	require.Equal(t, 133005, stuck.LastError.Code)
+	require.Equal(t, 1, stuck.RegisterCallsInWindow, "a PIN mismatch is not retried with the same PIN")
+	require.ErrorContains(t, bad.rejected, "pin: must be exactly 6 ASCII digits")
+	require.NotContains(t, bad.rejected.Error(), "12345", "a refused PIN is not echoed")
+	require.NoError(t, fixed.err)
+	require.True(t, fixed.done)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2)
+}
+
+func TestPermanentErrorNeedsAttentionWithoutCrashLoop(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultError, Endpoint: graphsim.EndpointAddPhoneNumber,
+		Times: 1, HTTPStatus: 403, Code: 200, Message: "Permissions error"}))
+	var stuck, st onboarding.Status
+	h.at(3*time.Hour, func() {
+		stuck = h.status()
+		update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{})
+	})
+	h.at(4*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(registeredInput(h))
+	require.Equal(t, onboarding.StageNeedsAttention, stuck.Stage)
+	require.Equal(t, 200, stuck.LastError.Code)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Len(t, h.calls(graphsim.EndpointAddPhoneNumber), 2, "one failure, one retry after the fix: no crash loop")
+}
+
+func TestTransientErrorsRetryWithBackoff(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointGetPhoneNumber, Times: 2, HTTPStatus: 503}))
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointRegister, Times: 1, HTTPStatus: 500, Counted: true}))
+	var st onboarding.Status
+	h.at(3*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(registeredInput(h))
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2, "the workflow, not a retry policy, re-spends budget")
+	require.Equal(t, 2, st.RegisterCallsInWindow)
+}
+
+func TestCancelAtEachStage(t *testing.T) {
+	tests := []struct {
+		stage onboarding.Stage
+		setup func(h *harness, in *onboarding.OnboardInput)
+	}{
+		{onboarding.StageAdding, func(h *harness, in *onboarding.OnboardInput) {
+			require.NoError(h.t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointAddPhoneNumber, HTTPStatus: 503}))
+		}},
+		{onboarding.StageAwaitingCode, func(h *harness, in *onboarding.OnboardInput) {}},
+		{onboarding.StageAwaitingNameApproval, func(h *harness, in *onboarding.OnboardInput) {
+			in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+			_, _ = in, h
+		}},
+		{onboarding.StageRateLimited, func(h *harness, in *onboarding.OnboardInput) {
+			id, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified())
+			require.NoError(h.t, err)
+			for range 11 {
+				_ = h.g.Register(h.t.Context(), id, graph.RegisterRequest{PIN: pin})
+			}
+		}},
+		{onboarding.StageNeedsAttention, func(h *harness, in *onboarding.OnboardInput) {
+			_, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified(), graphsim.WithPIN("999999"))
+			require.NoError(h.t, err)
+		}},
+		{onboarding.StageRegistered, func(h *harness, in *onboarding.OnboardInput) {
+			in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(string(tc.stage), func(t *testing.T) {
+			opts := graphsim.Options{}
+			if tc.stage == onboarding.StageAwaitingNameApproval {
+				opts.NameReviewDelay = 1000 * time.Hour
+			}
+			h := newHarness(t, opts)
+			in := input()
+			tc.setup(h, &in)
+			var before onboarding.Status
+			h.at(30*time.Minute, func() { before = h.status(); h.env.CancelWorkflow() })
+			h.run(in)
+			h.requireCancelled()
+			require.Equal(t, tc.stage, before.Stage)
+			require.Equal(t, onboarding.StageCancelled, h.status().Stage, "the final stage says cancelled")
+		})
+	}
+}
+
+func TestContinueAsNewKeepsTheLedger(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	h.at(time.Hour, func() { update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil) })
+	h.at(2*time.Hour, func() {
+		h.env.SetContinueAsNewSuggested(true)
+		h.env.SignalWorkflow(onboarding.SignalSkipWait, nil) // wakes the idle run
+	})
+	h.run(in)
+	var can *workflow.ContinueAsNewError
+	require.True(t, errors.As(h.env.GetWorkflowError(), &can), "want continue-as-new, got %v", h.env.GetWorkflowError())
+	require.Equal(t, onboarding.WorkflowType, can.WorkflowType.Name)
+	var next onboarding.OnboardInput
+	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
+	require.NotNil(t, next.Resume)
+	require.Len(t, next.Resume.Ledger.Register, 2)
+	require.Equal(t, onboarding.StageRegistered, next.Resume.Stage)
+	require.Equal(t, pin, next.PIN)
+
+	// The next run serves the number with the same ledger, without onboarding again.
+	h2 := newHarness(t, graphsim.Options{})
+	var st onboarding.Status
+	h2.at(time.Minute, func() { st = h2.status(); h2.env.CancelWorkflow() })
+	h2.run(next)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Equal(t, 2, st.RegisterCallsInWindow)
+	require.Empty(t, h2.sim.Calls(), "a continued run makes no Graph call on its own")
+}
+
+func TestInvalidInputFailsAtStart(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := input()
+	in.PIN = "12345"
+	in.Region = "FR"
+	h.env.ExecuteWorkflow(onboarding.WorkflowType, in)
+	err := h.env.GetWorkflowError()
+	require.ErrorContains(t, err, "pin: must be exactly 6 ASCII digits")
+	require.ErrorContains(t, err, "region: must be empty or one of")
+	require.NotContains(t, err.Error(), "12345")
+	require.Empty(t, h.sim.Calls())
+}
