@@ -31,7 +31,9 @@ const (
 
 // envClock makes the simulator live on the test environment's skipped time,
 // so a 72-hour window passes in milliseconds for both sides.
-type envClock struct{ env *testsuite.TestWorkflowEnvironment }
+type envClock struct {
+	env *testsuite.TestWorkflowEnvironment
+}
 
 func (c envClock) Now() time.Time { return c.env.Now() }
 
