@@ -25,6 +25,13 @@ $(TEMPORAL):
 build:
 	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator
 
+# The whole stack on this machine: Temporal dev server (state in .local/,
+# kept across restarts), codec server for the UI, Graph API simulator unless
+# GRAPH_API_URL and WHATSAPP_ACCESS_TOKEN are set, and the worker in the
+# foreground. Ctrl-C stops it all. Operators use ./scripts/starter.sh.
+run: $(TEMPORAL)
+	GO=$(GO) TEMPORAL_CLI_PATH=$(TEMPORAL) ./scripts/run-local.sh
+
 # Unit tests, fuzz seed corpora and end-to-end tests against a real Temporal
 # dev server that the tests start on free ports and stop afterwards.
 test: $(TEMPORAL)

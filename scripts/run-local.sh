@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Runs the whole stack on this machine for development: the Temporal dev
+# server (state kept in .local/temporal.db across restarts), the codec server
+# that lets Temporal UI decrypt payloads, the Graph API simulator (unless a
+# real Graph API is configured) and, in the foreground, the worker.
+# Ctrl-C stops everything. Called by `make run`.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+
+GO="${GO:-go}"
+TEMPORAL="${TEMPORAL_CLI_PATH:-$root/.tools/temporal-v1.5.1/temporal}"
+LOCAL="$root/.local"
+BIN="$root/bin"
+TEMPORAL_PORT=7233
+UI_PORT=8233
+CODEC_ADDR=127.0.0.1:8081
+SIM_ADDR=127.0.0.1:8090
+
+say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
+die() { say "$*"; exit 1; }
+
+[ -x "$TEMPORAL" ] || die "Temporal CLI not found at $TEMPORAL; run: make tools"
+
+# Only what this script started is stopped, by process id.
+pids=()
+cleanup() {
+	trap - EXIT INT TERM
+	if [ ${#pids[@]} -gt 0 ]; then
+		say "stopping ${#pids[@]} background process(es)"
+		kill -TERM "${pids[@]}" 2>/dev/null || true
+		wait "${pids[@]}" 2>/dev/null || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
+
+for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
+	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
+done
+
+# .local holds the dev payload key, the codec token, the Temporal database
+# and the logs; it is git-ignored and survives restarts.
+mkdir -p "$LOCAL"
+chmod 700 "$LOCAL"
+umask 077
+
+if [ ! -s "$LOCAL/codec-keys" ]; then
+	key="$("$GO" run ./codecserver -generate-key 2>/dev/null || head -c32 /dev/urandom | base64)"
+	printf '# dev payload key, made by scripts/run-local.sh; format id:base64key, last line encrypts\ndev-%s:%s\n' \
+		"$(date +%Y%m%d)" "$key" >"$LOCAL/codec-keys"
+	say "generated a dev payload key in .local/codec-keys"
+fi
+if [ ! -s "$LOCAL/codec-token" ]; then
+	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
+fi
+umask 022
+
+say "building bin/ (worker, starter, simulator, codecserver)"
+"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver
+
+# The codec server decrypts payloads for Temporal UI. The dev UI of
+# `temporal server start-dev` cannot send a bearer token, so it runs without
+# one, on loopback only. WA_CODEC_REQUIRE_AUTH=1 requires the token in
+# .local/codec-token instead (for the temporal CLI's --codec-auth); the UI
+# then shows payloads encrypted.
+unset WA_CODEC_KEYS
+if [ "${WA_CODEC_REQUIRE_AUTH:-}" = 1 ]; then
+	WA_CODEC_KEYS_FILE="$LOCAL/codec-keys" WA_CODEC_AUTH_TOKEN_FILE="$LOCAL/codec-token" \
+		"$BIN/codecserver" -addr "$CODEC_ADDR" >"$LOCAL/codecserver.log" 2>&1 &
+else
+	WA_CODEC_KEYS_FILE="$LOCAL/codec-keys" WA_CODEC_AUTH_TOKEN='' WA_CODEC_AUTH_TOKEN_FILE='' \
+		"$BIN/codecserver" -addr "$CODEC_ADDR" -insecure-no-auth >"$LOCAL/codecserver.log" 2>&1 &
+fi
+pids+=($!)
+
+say "starting Temporal dev server on :$TEMPORAL_PORT (UI :$UI_PORT), state in .local/temporal.db"
+"$TEMPORAL" server start-dev \
+	--db-filename "$LOCAL/temporal.db" \
+	--port "$TEMPORAL_PORT" --ui-port "$UI_PORT" \
+	--search-attribute WhatsAppStage=Keyword \
+	--search-attribute WhatsAppWABAID=Keyword \
+	--search-attribute WhatsAppPhoneNumberID=Keyword \
+	--ui-codec-endpoint "http://$CODEC_ADDR" \
+	>"$LOCAL/temporal.log" 2>&1 &
+temporal_pid=$!
+pids+=("$temporal_pid")
+
+for i in $(seq 1 120); do
+	if "$TEMPORAL" operator cluster health --address "127.0.0.1:$TEMPORAL_PORT" >/dev/null 2>&1; then
+		break
+	fi
+	kill -0 "$temporal_pid" 2>/dev/null || { tail -n 20 "$LOCAL/temporal.log" >&2; die "Temporal dev server exited; log above (.local/temporal.log)"; }
+	[ "$i" -lt 120 ] || die "Temporal dev server not ready after 60s; see .local/temporal.log"
+	sleep 0.5
+done
+say "Temporal is up"
+
+token_set=""
+if [ -n "${WHATSAPP_ACCESS_TOKEN:-}" ] || [ -n "${WHATSAPP_ACCESS_TOKEN_FILE:-}" ]; then token_set=1; fi
+if [ -n "${GRAPH_API_URL:-}" ] && [ -n "$token_set" ]; then
+	say "using the Graph API at $GRAPH_API_URL (no simulator)"
+else
+	if [ -n "${GRAPH_API_URL:-}" ] || [ -n "$token_set" ]; then
+		say "GRAPH_API_URL and a token must both be set to use a real Graph API; using the simulator"
+	fi
+	port_busy "$SIM_ADDR" && die "$SIM_ADDR is already in use: stop the other simulator first"
+	"$BIN/simulator" -addr "$SIM_ADDR" >"$LOCAL/simulator.log" 2>&1 &
+	pids+=($!)
+	for i in $(seq 1 40); do
+		port_busy "$SIM_ADDR" && break
+		[ "$i" -lt 40 ] || die "simulator did not start; see .local/simulator.log"
+		sleep 0.25
+	done
+	export GRAPH_API_URL="http://$SIM_ADDR/v21.0"
+	export WHATSAPP_ACCESS_TOKEN=sim-token
+	unset WHATSAPP_ACCESS_TOKEN_FILE
+fi
+
+cat >&2 <<MSG
+
+  Temporal UI     http://localhost:$UI_PORT   (payloads decrypted by the codec server on $CODEC_ADDR)
+  Graph API       $GRAPH_API_URL
+  Simulator admin http://$SIM_ADDR/_sim/   (codes: curl -s $SIM_ADDR/_sim/codes/PHONE_NUMBER_ID)
+  Logs            .local/temporal.log, .local/codecserver.log, .local/simulator.log
+
+  In another terminal:
+    WA_PIN=123456 ./scripts/starter.sh onboard --waba 100000000000001 --cc 1 --number 5551234567 --name "Acme Support"
+    ./scripts/starter.sh status +15551234567
+
+  Ctrl-C stops everything; state is kept in .local/ for the next run.
+
+MSG
+
+export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
+export WA_CODEC_KEYS_FILE="$LOCAL/codec-keys"
+export LOG_FORMAT="${LOG_FORMAT:-console}"
+# The worker runs as a job waited for, not exec'd nor in the foreground, so
+# that a signal to this script alone also reaches the trap at once; the
+# trap then stops the worker gracefully with the rest.
+"$BIN/worker" &
+worker_pid=$!
+pids+=("$worker_pid")
+set +e
+wait "$worker_pid"
+status=$?
+set -e
+say "worker exited with status $status"
+exit "$status"
