@@ -209,12 +209,26 @@ func (s *stack) status(t *testing.T, number string) onboarding.Status {
 // waitStage polls the status query until the run reaches stage.
 func (s *stack) waitStage(t *testing.T, number string, stage onboarding.Stage) onboarding.Status {
 	t.Helper()
+	return s.waitFor(t, number, string(stage), func(st onboarding.Status) bool { return st.Stage == stage })
+}
+
+// waitCode waits until Meta was asked for a code, not only for the stage:
+// the run enters awaiting-code as it asks.
+func (s *stack) waitCode(t *testing.T, number string) onboarding.Status {
+	t.Helper()
+	return s.waitFor(t, number, "a code request", func(st onboarding.Status) bool {
+		return st.Stage == onboarding.StageAwaitingCode && !st.CodeRequestedAt.IsZero()
+	})
+}
+
+func (s *stack) waitFor(t *testing.T, number, what string, done func(onboarding.Status) bool) onboarding.Status {
+	t.Helper()
 	var st onboarding.Status
 	require.Eventually(t, func() bool {
 		got, err := onboarding.NewClient(s.client).Status(context.Background(), number)
 		st = got
-		return err == nil && got.Stage == stage
-	}, 60*time.Second, 100*time.Millisecond, "waiting for stage %s of %s, last seen %+v", stage, number, st)
+		return err == nil && done(got)
+	}, 60*time.Second, 100*time.Millisecond, "waiting for %s of %s, last seen %+v", what, number, st)
 	return st
 }
 
@@ -239,7 +253,7 @@ func TestHappyPathThroughStarterAndWorker(t *testing.T) {
 	require.False(t, run.AlreadyRunning)
 	require.Contains(t, run.UIURL, "/namespaces/default/workflows/"+run.WorkflowID)
 
-	st := s.waitStage(t, number, onboarding.StageAwaitingCode)
+	st := s.waitCode(t, number)
 	code, ok := s.sim.LastCode(st.PhoneNumberID)
 	require.True(t, ok)
 	out = s.starter(t, nil, log, "verify", "--json", "--number", number, "--code", code[:3]+"-"+code[3:])
