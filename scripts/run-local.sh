@@ -18,7 +18,11 @@ UI_PORT=8233
 CODEC_ADDR=127.0.0.1:8081
 SIM_ADDR=127.0.0.1:8090
 
-say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
+if [ -t 2 ]; then
+	say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
+else
+	say() { printf 'run-local: %s\n' "$*" >&2; }
+fi
 die() { say "$*"; exit 1; }
 
 [ -x "$TEMPORAL" ] || die "Temporal CLI not found at $TEMPORAL; run: make tools"

@@ -39,6 +39,9 @@ type invocation struct {
 type output struct {
 	data  any
 	human func(w io.Writer) error
+	// failed makes the command exit 1 after printing, for outcomes that
+	// are answers rather than errors, such as a code Meta refused.
+	failed bool
 }
 
 var commands []*command
@@ -294,7 +297,9 @@ func parseVerify(e *env, args []string) (*invocation, error) {
 				}
 				fmt.Fprintln(w)
 				return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-			}}, nil
+			},
+			failed: !res.Accepted,
+		}, nil
 	}), nil
 }
 
@@ -400,10 +405,10 @@ func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
 	}
 	row("register calls", "%d of %d in 72h", st.RegisterCallsInWindow, st.WindowLimit)
 	row("deregister calls", "%d of %d in 72h", st.DeregisterCallsInWindow, st.WindowLimit)
-	if !st.NextRegisterAllowedAt.IsZero() {
+	if st.NextRegisterAllowedAt.After(time.Now()) {
 		row("next register", "%s", st.NextRegisterAllowedAt.Local().Format(time.DateTime))
 	}
-	if !st.NextDeregisterAllowedAt.IsZero() {
+	if st.NextDeregisterAllowedAt.After(time.Now()) {
 		row("next deregister", "%s", st.NextDeregisterAllowedAt.Local().Format(time.DateTime))
 	}
 	if !st.SleepingUntil.IsZero() {

@@ -146,6 +146,9 @@ func run(ctx context.Context, args []string, e *env) int {
 		report(e.stderr, name, err)
 		return exitFailure
 	}
+	if out.failed {
+		return exitFailure
+	}
 	return exitOK
 }
 

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -112,7 +113,10 @@ func Options(cfg Config) (client.Options, Info, error) {
 		info.Namespace = client.DefaultNamespace
 	}
 
-	opts.Logger = tlog.NewStructuredLogger(slog.New(zapslog.NewHandler(cfg.Logger.Named("temporal-sdk").Core())))
+	// The SDK logs expected activity failures at error level; stack traces
+	// of its own logging call sites would only bury them.
+	h := zapslog.NewHandler(cfg.Logger.Core(), zapslog.WithName("temporal-sdk"), zapslog.AddStacktraceAt(slog.Level(math.MaxInt32)))
+	opts.Logger = tlog.NewStructuredLogger(slog.New(h))
 
 	keys, err := codec.LoadKeys(cfg.Getenv, cfg.ReadFile)
 	switch {
