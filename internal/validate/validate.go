@@ -58,12 +58,15 @@ func Code(field, code string) error {
 // NormalizeCode strips the separators people type between a code's digits
 // ("123-456", "123 456").
 func NormalizeCode(code string) string {
-	return strings.Map(func(r rune) rune {
-		if r == '-' || r == ' ' || r == '\t' {
-			return -1
+	// Byte-wise, so invalid UTF-8 is left for Code to refuse rather than
+	// rewritten into replacement characters.
+	b := make([]byte, 0, len(code))
+	for i := 0; i < len(code); i++ {
+		if c := code[i]; c != '-' && c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+			b = append(b, c)
 		}
-		return r
-	}, strings.TrimSpace(code))
+	}
+	return string(b)
 }
 
 // CountryCode accepts a dial code of 1 to 3 digits without '+', not starting
