@@ -90,7 +90,9 @@ func (e *Error) Error() string {
 		b.WriteString(" ")
 		b.WriteString(e.Op)
 	}
-	b.WriteString(":")
+	if e.HasEnvelope || e.HTTPStatus != 0 {
+		b.WriteString(":")
+	}
 	if e.HasEnvelope {
 		b.WriteString(" code ")
 		b.WriteString(strconv.Itoa(e.Code))

@@ -1,0 +1,108 @@
+package activities_test
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/wa-onboarding/onboarding/activities"
+	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/onboarding"
+)
+
+const (
+	token  = "EAAJBtestTokenThatMustNotLeak"
+	wabaID = "100000000000001"
+)
+
+func setup(t *testing.T) (*testsuite.TestActivityEnvironment, *activities.Activities, *graphsim.Server) {
+	t.Helper()
+	sim := graphsim.New(graphsim.Options{Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sim.CreateWABA(wabaID)
+	srv := httptest.NewServer(sim)
+	t.Cleanup(func() { sim.Close(); srv.Close() })
+	g, err := graph.New(token, graph.WithBaseURL(srv.URL+"/v21.0"))
+	require.NoError(t, err)
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestActivityEnvironment()
+	acts := activities.New(g)
+	env.RegisterActivity(acts)
+	return env, acts, sim
+}
+
+func appError(t *testing.T, err error) (*temporal.ApplicationError, onboarding.GraphError) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr), "want an application error, got %T %v", err, err)
+	var ge onboarding.GraphError
+	require.NoError(t, appErr.Details(&ge))
+	require.NotContains(t, appErr.Error(), token)
+	return appErr, ge
+}
+
+func TestAddPhoneNumberAdoptsANumberAlreadyOnTheWABA(t *testing.T) {
+	env, acts, sim := setup(t)
+	id, err := sim.SeedNumber(wabaID, "1", "5551234567")
+	require.NoError(t, err)
+	v, err := env.ExecuteActivity(acts.AddPhoneNumber, activities.AddNumberInput{
+		WABAID: wabaID, CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",
+	})
+	require.NoError(t, err)
+	var res activities.AddNumberResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, activities.AddNumberResult{PhoneNumberID: id, Adopted: true}, res)
+}
+
+func TestErrorsAreTypedByClass(t *testing.T) {
+	tests := []struct {
+		name      string
+		fault     graphsim.Fault
+		wantType  string
+		retryable bool
+		code      int
+	}{
+		{"window exhausted", graphsim.Fault{Kind: graphsim.FaultError, HTTPStatus: 400, Code: 133016}, "window_exhausted", false, 133016},
+		{"pin mismatch", graphsim.Fault{Kind: graphsim.FaultError, HTTPStatus: 400, Code: 133005}, "pin_mismatch", false, 133005},
+		{"name not ready", graphsim.Fault{Kind: graphsim.FaultError, HTTPStatus: 400, Code: 100, Subcode: 2388001}, "name_not_ready", false, 100},
+		{"bad token", graphsim.Fault{Kind: graphsim.FaultError, HTTPStatus: 401, Code: 190}, "permanent", false, 190},
+		{"server error", graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: 503}, "transient", true, 0},
+		{"throttled", graphsim.Fault{Kind: graphsim.FaultThrottle, HTTPStatus: 429, Code: 80007, RetryAfter: 90 * time.Second}, "throttled", true, 80007},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			env, acts, sim := setup(t)
+			id, err := sim.SeedNumber(wabaID, "1", "5551234567", graphsim.Verified())
+			require.NoError(t, err)
+			tc.fault.Endpoint = graphsim.EndpointRegister
+			tc.fault.Times = 1
+			require.NoError(t, sim.InjectFault(tc.fault))
+			_, err = env.ExecuteActivity(acts.Register, activities.RegisterInput{PhoneNumberID: id, PIN: "012345"})
+			appErr, ge := appError(t, err)
+			require.Equal(t, tc.wantType, appErr.Type())
+			require.Equal(t, !tc.retryable, appErr.NonRetryable())
+			require.Equal(t, tc.code, ge.Code)
+			require.Equal(t, "register", ge.Op)
+			require.NotContains(t, appErr.Error(), "012345", "the PIN never reaches an error")
+			if tc.wantType == "throttled" {
+				require.GreaterOrEqual(t, appErr.NextRetryDelay(), 90*time.Second, "the activity waits as long as Meta asks")
+			}
+		})
+	}
+}
+
+func TestInvalidInputIsNotRetried(t *testing.T) {
+	env, acts, _ := setup(t)
+	_, err := env.ExecuteActivity(acts.Register, activities.RegisterInput{PhoneNumberID: "123", PIN: "12345"})
+	var appErr *temporal.ApplicationError
+	require.True(t, errors.As(err, &appErr))
+	require.True(t, appErr.NonRetryable())
+	require.NotContains(t, appErr.Error(), "12345")
+}
