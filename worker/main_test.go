@@ -1,0 +1,71 @@
+package main
+
+import (
+	"io/fs"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/wa-onboarding/onboarding/internal/graph"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func files(m map[string]string) func(string) ([]byte, error) {
+	return func(name string) ([]byte, error) {
+		if s, ok := m[name]; ok {
+			return []byte(s), nil
+		}
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+	}
+}
+
+const secret = "EAAGsecretTOKEN"
+
+func TestAccessToken(t *testing.T) {
+	tok, err := accessToken(envOf(map[string]string{envToken: "  " + secret + "\n"}), files(nil))
+	require.NoError(t, err)
+	assert.Equal(t, secret, tok)
+
+	tok, err = accessToken(envOf(map[string]string{envTokenFile: "/run/secrets/wa"}), files(map[string]string{"/run/secrets/wa": secret + "\n"}))
+	require.NoError(t, err)
+	assert.Equal(t, secret, tok)
+}
+
+func TestAccessTokenErrorsNameVariablesNotToken(t *testing.T) {
+	for name, tc := range map[string]struct {
+		env   map[string]string
+		files map[string]string
+		want  string
+	}{
+		"missing":      {map[string]string{}, nil, envToken + " or " + envTokenFile},
+		"both":         {map[string]string{envToken: secret, envTokenFile: "/f"}, nil, "set only one"},
+		"no file":      {map[string]string{envTokenFile: "/nope"}, nil, envTokenFile},
+		"empty file":   {map[string]string{envTokenFile: "/f"}, map[string]string{"/f": " \n"}, "empty"},
+		"inner spaces": {map[string]string{envToken: secret + " " + secret}, nil, "single line"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			_, err := accessToken(envOf(tc.env), files(tc.files))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), tc.want)
+			assert.NotContains(t, err.Error(), secret)
+		})
+	}
+}
+
+func TestGraphClient(t *testing.T) {
+	g, u, err := graphClient(envOf(map[string]string{envToken: secret}), files(nil))
+	require.NoError(t, err)
+	assert.Equal(t, graph.DefaultBaseURL, g.BaseURL())
+	assert.Equal(t, "graph.facebook.com", u.Host)
+	assert.NotContains(t, g.String(), secret)
+
+	g, u, err = graphClient(envOf(map[string]string{envToken: secret, envGraphURL: "http://127.0.0.1:8090/v21.0"}), files(nil))
+	require.NoError(t, err)
+	assert.Equal(t, "127.0.0.1:8090", u.Host)
+	assert.Equal(t, "http://127.0.0.1:8090/v21.0", g.BaseURL())
+
+	_, _, err = graphClient(envOf(map[string]string{envToken: secret, envGraphURL: "graph.facebook.com"}), files(nil))
+	assert.ErrorContains(t, err, envGraphURL)
+}
