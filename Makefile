@@ -12,7 +12,7 @@ BIN := $(CURDIR)/bin
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run lint tools clean
+.PHONY: all build test test-short bench fuzz run sim lint tools clean
 
 all: build
 
@@ -47,6 +47,10 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph
+
+# The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
+sim:
+	$(GO) run ./simulator $(SIMFLAGS)
 
 lint:
 	gofmt -l . | (! grep .)
