@@ -23,7 +23,7 @@ $(TEMPORAL):
 	GOBIN=$(dir $(TEMPORAL)) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
 build:
-	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator
+	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver
 
 # The whole stack on this machine: Temporal dev server (state in .local/,
 # kept across restarts), codec server for the UI, Graph API simulator unless
