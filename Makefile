@@ -42,8 +42,12 @@ test: $(TEMPORAL)
 test-short:
 	$(GO) test -race -short -count=1 ./...
 
+# Benchmarks, each reported as a ratio to a baseline measured in the same run
+# (sub-benchmarks named baseline-*). Raw output is kept in .local/bench.txt.
+BENCHFLAGS ?= -count 3
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	@mkdir -p .local
+	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./... | tee .local/bench.txt | $(GO) run ./internal/benchratio
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph

@@ -38,13 +38,13 @@ type envClock struct {
 func (c envClock) Now() time.Time { return c.env.Now() }
 
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	env *testsuite.TestWorkflowEnvironment
 	sim *graphsim.Server
 	g   *graph.Client
 }
 
-func newHarness(t *testing.T, opts graphsim.Options) *harness {
+func newHarness(t testing.TB, opts graphsim.Options) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -307,7 +307,7 @@ func BenchmarkCodecEncode(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		dc   converter.DataConverter
-	}{{"plain", plain}, {"encrypted", enc}} {
+	}{{"baseline-plain", plain}, {"encrypted", enc}} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			b.SetBytes(int64(proto.Size(p)))
@@ -326,7 +326,7 @@ func BenchmarkCodecDecode(b *testing.B) {
 	for _, bc := range []struct {
 		name string
 		dc   converter.DataConverter
-	}{{"plain", plain}, {"encrypted", enc}} {
+	}{{"baseline-plain", plain}, {"encrypted", enc}} {
 		p, err := bc.dc.ToPayload(benchInput)
 		require.NoError(b, err)
 		b.Run(bc.name, func(b *testing.B) {
