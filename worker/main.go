@@ -24,6 +24,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -86,7 +87,12 @@ func run(plainPayloads bool) error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, onboarding.TaskQueue, worker.Options{})
+	w := worker.New(c, onboarding.TaskQueue, worker.Options{
+		// A Graph call in flight at shutdown is let finish: a register that
+		// reached Meta but whose answer is lost still spent budget, and the
+		// workflow would only learn of it by a retry.
+		WorkerStopTimeout: graph.DefaultTimeout + 5*time.Second,
+	})
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	w.RegisterActivity(activities.New(g))
 
