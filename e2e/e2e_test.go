@@ -21,14 +21,18 @@ import (
 
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/onboarding"
+	"github.com/wa-onboarding/onboarding/workflows"
 )
 
 const (
@@ -282,6 +286,28 @@ func TestHappyPathThroughStarterAndWorker(t *testing.T) {
 
 	s.cancel(t, number)
 	assertNoSecrets(t, s, run.WorkflowID, log, pin, code)
+	assertReplays(t, s, run.WorkflowID)
+}
+
+// assertReplays replays the run's real history against the current workflow
+// code: a change that breaks determinism for runs already in flight fails
+// here, not on a production worker days into an onboarding.
+func assertReplays(t *testing.T, s *stack, workflowID string) {
+	t.Helper()
+	ring, err := codec.ParseKeys(s.keys)
+	require.NoError(t, err)
+	dc, fc := codec.ClientOptions(ring)
+	replayer, err := worker.NewWorkflowReplayerWithOptions(worker.WorkflowReplayerOptions{DataConverter: dc, FailureConverter: fc})
+	require.NoError(t, err)
+	replayer.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
+	hist := &historypb.History{}
+	iter := s.raw.GetWorkflowHistory(context.Background(), workflowID, "", false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for iter.HasNext() {
+		ev, err := iter.Next()
+		require.NoError(t, err)
+		hist.Events = append(hist.Events, ev)
+	}
+	require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist))
 }
 
 func TestDoubleStartReturnsTheRunningRun(t *testing.T) {
