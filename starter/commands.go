@@ -143,14 +143,36 @@ func rejectPINFlag(args []string) error {
 	return nil
 }
 
-// numberArg takes the number from --number or the first positional
-// argument, and returns the positional arguments left.
-func numberArg(flagValue string, pos []string) (string, []string, error) {
-	if flagValue == "" && len(pos) > 0 {
-		flagValue, pos = pos[0], pos[1:]
+// parseNumber parses args for a command about one number, which comes from
+// --number or the first positional argument; each empty *extra is then taken
+// from the next one. check's errors are joined with the number's so one run
+// reports every refused field, and leftovers are refused only after that,
+// so a mistyped value is named rather than reported as an extra argument.
+// --number is added here, not by each command: the help lists flags sorted,
+// so where it is added does not show.
+func (fs *flagSet) parseNumber(args []string, check func() error, extra ...*string) (string, error) {
+	var number string
+	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	pos, err := fs.parse(args)
+	if err != nil {
+		return "", err
 	}
-	e164, err := onboarding.NormalizeE164(flagValue)
-	return e164, pos, err
+	if number == "" && len(pos) > 0 {
+		number, pos = pos[0], pos[1:]
+	}
+	for _, p := range extra {
+		if *p == "" && len(pos) > 0 {
+			*p, pos = pos[0], pos[1:]
+		}
+	}
+	number, err = onboarding.NormalizeE164(number)
+	if check != nil {
+		err = errors.Join(err, check())
+	}
+	if err != nil {
+		return "", err
+	}
+	return number, noMore(pos)
 }
 
 func noMore(pos []string) error {
@@ -241,24 +263,15 @@ func parseVerify(e *env, args []string) (*invocation, error) {
 	fs := newFlagSet(e, "verify", "--number +15551234567 --code 123456 [--signal]",
 		"Sends the ownership code received by SMS or voice and waits for Meta's answer.\n"+
 			"With --signal it only delivers the code; check the outcome with status.")
-	var number, code string
+	var code string
 	var signal bool
-	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
 	fs.StringVar(&code, "code", "", "the six-digit code (or the second argument); a dash or spaces are fine")
 	fs.BoolVar(&signal, "signal", false, "send the code as a signal, without waiting for Meta's answer")
-	pos, err := fs.parse(args)
+	number, err := fs.parseNumber(args, func() error {
+		code = validate.NormalizeCode(code)
+		return validate.Code("code", code)
+	}, &code)
 	if err != nil {
-		return nil, err
-	}
-	number, pos, nerr := numberArg(number, pos)
-	if code == "" && len(pos) > 0 {
-		code, pos = pos[0], pos[1:]
-	}
-	code = validate.NormalizeCode(code)
-	if err := errors.Join(nerr, validate.Code("code", code)); err != nil {
-		return nil, err
-	}
-	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -306,27 +319,22 @@ func parseVerify(e *env, args []string) (*invocation, error) {
 func parseResend(e *env, args []string) (*invocation, error) {
 	fs := newFlagSet(e, "resend-code", "--number +15551234567 [--method SMS|VOICE] [--language en_US]",
 		"Asks Meta for a new ownership code, by the run's method unless --method is given.")
-	var number, method, lang string
-	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
+	var method, lang string
+	var in onboarding.ResendInput
 	fs.StringVar(&method, "method", "", "SMS or VOICE (default: the run's)")
 	fs.StringVar(&lang, "language", "", "language of the message (default: the run's)")
-	pos, err := fs.parse(args)
+	number, err := fs.parseNumber(args, func() error {
+		in = onboarding.ResendInput{Method: onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method))), Language: lang}
+		var errs []error
+		if in.Method != "" {
+			errs = append(errs, validate.CodeMethod("method", string(in.Method)))
+		}
+		if in.Language != "" {
+			errs = append(errs, validate.Language("language", in.Language))
+		}
+		return errors.Join(errs...)
+	})
 	if err != nil {
-		return nil, err
-	}
-	number, pos, nerr := numberArg(number, pos)
-	in := onboarding.ResendInput{Method: onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method))), Language: lang}
-	errs := []error{nerr}
-	if in.Method != "" {
-		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
-	}
-	if in.Language != "" {
-		errs = append(errs, validate.Language("language", in.Language))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -345,17 +353,8 @@ func parseResend(e *env, args []string) (*invocation, error) {
 
 func parseStatus(e *env, args []string) (*invocation, error) {
 	fs := newFlagSet(e, "status", "--number +15551234567", "Shows where the number's run stands.")
-	var number string
-	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
-	pos, err := fs.parse(args)
+	number, err := fs.parseNumber(args, nil)
 	if err != nil {
-		return nil, err
-	}
-	number, pos, err = numberArg(number, pos)
-	if err != nil {
-		return nil, err
-	}
-	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -437,31 +436,23 @@ func parseChangeRegion(e *env, args []string) (*invocation, error) {
 		"Deregisters the number and registers it again with another data localization\n"+
 			"region, or none. It spends one deregister and one register call of Meta's\n"+
 			"10-per-72-hours budget; the workflow waits for the window when it is spent.")
-	var number, region string
+	var region string
 	var clear, noWait bool
-	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
 	fs.StringVar(&region, "region", "", "new region: "+strings.Join(validate.Regions, ", "))
 	fs.BoolVar(&clear, "clear-region", false, "turn local storage off")
 	fs.BoolVar(&noWait, "no-wait", false, "return once the workflow has accepted the change")
-	pos, err := fs.parse(args)
+	number, err := fs.parseNumber(args, func() error {
+		region = strings.ToUpper(strings.TrimSpace(region))
+		switch {
+		case region == "" && !clear:
+			return inputErr("region", "is required: give --region, or --clear-region to turn local storage off")
+		case region != "" && clear:
+			return inputErr("region", "must not be given with --clear-region")
+		default:
+			return validate.Region("region", region)
+		}
+	})
 	if err != nil {
-		return nil, err
-	}
-	number, pos, nerr := numberArg(number, pos)
-	region = strings.ToUpper(strings.TrimSpace(region))
-	errs := []error{nerr}
-	switch {
-	case region == "" && !clear:
-		errs = append(errs, inputErr("region", "is required: give --region, or --clear-region to turn local storage off"))
-	case region != "" && clear:
-		errs = append(errs, inputErr("region", "must not be given with --clear-region"))
-	default:
-		errs = append(errs, validate.Region("region", region))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -482,19 +473,10 @@ func parseOperation(name string) func(e *env, args []string) (*invocation, error
 				"Meta's 10-per-72-hours budget.",
 		}[name]
 		fs := newFlagSet(e, name, "--number +15551234567 [--no-wait]", help)
-		var number string
 		var noWait bool
-		fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
 		fs.BoolVar(&noWait, "no-wait", false, "return once the workflow has accepted the operation")
-		pos, err := fs.parse(args)
+		number, err := fs.parseNumber(args, nil)
 		if err != nil {
-			return nil, err
-		}
-		number, pos, err = numberArg(number, pos)
-		if err != nil {
-			return nil, err
-		}
-		if err := noMore(pos); err != nil {
 			return nil, err
 		}
 		return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -541,29 +523,23 @@ func parseFix(e *env, args []string) (*invocation, error) {
 		"Resumes a run in needs-attention. Flags given replace the run's input; with none,\n"+
 			"the run retries as is (after a token or permission was fixed). A new PIN comes\n"+
 			"from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
-	var number, pinFile string
+	var pinFile string
 	var fix onboarding.FixInput
 	var newPIN bool
-	fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
 	fs.StringVar(&fix.Region, "region", "", "new data localization region")
 	fs.BoolVar(&fix.ClearRegion, "clear-region", false, "turn local storage off")
 	fs.StringVar(&fix.DisplayName, "name", "", "new display name")
 	fs.BoolVar(&newPIN, "new-pin", false, "set a new two-step PIN")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the new PIN (implies --new-pin)")
-	pos, err := fs.parse(args)
+	number, err := fs.parseNumber(args, func() error {
+		fix.Region = strings.ToUpper(strings.TrimSpace(fix.Region))
+		err := fix.Validate()
+		if fix.ClearRegion && fix.Region != "" {
+			err = errors.Join(err, inputErr("region", "must not be given with --clear-region"))
+		}
+		return err
+	})
 	if err != nil {
-		return nil, err
-	}
-	number, pos, nerr := numberArg(number, pos)
-	fix.Region = strings.ToUpper(strings.TrimSpace(fix.Region))
-	errs := []error{nerr, fix.Validate()}
-	if fix.ClearRegion && fix.Region != "" {
-		errs = append(errs, inputErr("region", "must not be given with --clear-region"))
-	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
-	}
-	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	if newPIN || pinFile != "" {
@@ -600,17 +576,8 @@ func parseSignalOnly(name string) func(e *env, args []string) (*invocation, erro
 				"again to start a new run.",
 		}[name]
 		fs := newFlagSet(e, name, "--number +15551234567", help)
-		var number string
-		fs.StringVar(&number, "number", "", "the number in E.164 (or the first argument)")
-		pos, err := fs.parse(args)
+		number, err := fs.parseNumber(args, nil)
 		if err != nil {
-			return nil, err
-		}
-		number, pos, err = numberArg(number, pos)
-		if err != nil {
-			return nil, err
-		}
-		if err := noMore(pos); err != nil {
 			return nil, err
 		}
 		return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
