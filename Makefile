@@ -19,7 +19,7 @@ all: build
 tools: $(TEMPORAL)
 
 $(TEMPORAL):
-	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) (about 5 minutes the first time, then cached)"
+	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) (a few minutes the first time, then cached)"
 	GOBIN=$(dir $(TEMPORAL)) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
 
 build:
