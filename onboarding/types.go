@@ -124,7 +124,6 @@ type ResumeState struct {
 	Ledger        Ledger    `json:"ledger"`
 	StartedAt     time.Time `json:"started_at"`
 	RegisteredAt  time.Time `json:"registered_at,omitzero"`
-	Operations    int       `json:"operations"`
 }
 
 // Ledger holds the times of this number's register and deregister calls,

@@ -2,7 +2,6 @@ package workflows
 
 import (
 	"errors"
-	"slices"
 
 	"go.temporal.io/sdk/workflow"
 
@@ -140,12 +139,15 @@ var operationHelp = map[operationKind]string{
 	opDeregister:   "Deregister the number from the Cloud API",
 }
 
+// checkResend applies the start input's rules to the fields a resend
+// overrides; empty fields keep the run's values.
 func checkResend(in onboarding.ResendInput) error {
-	if in.Method != "" && !slices.Contains([]onboarding.CodeMethod{onboarding.CodeSMS, onboarding.CodeVoice}, in.Method) {
-		return validate.CodeMethod("method", string(in.Method))
+	var errs []error
+	if in.Method != "" {
+		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
 	}
 	if in.Language != "" {
-		return validate.Language("language", in.Language)
+		errs = append(errs, validate.Language("language", in.Language))
 	}
-	return nil
+	return errors.Join(errs...)
 }

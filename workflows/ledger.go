@@ -52,6 +52,9 @@ func nextAllowed(calls []time.Time, blockedUntil, now time.Time) time.Time {
 	return next
 }
 
+// onboardingLedger adds the window arithmetic to the contract's Ledger.
+type onboardingLedger onboarding.Ledger
+
 func (l *onboardingLedger) calls(k callKind) *[]time.Time {
 	if k == kindRegister {
 		return &l.Register
@@ -65,9 +68,6 @@ func (l *onboardingLedger) blockedUntil(k callKind) *time.Time {
 	}
 	return &l.DeregisterBlockedUntil
 }
-
-// onboardingLedger adds the window arithmetic to the contract's Ledger.
-type onboardingLedger onboarding.Ledger
 
 func (l *onboardingLedger) next(k callKind, now time.Time) time.Time {
 	return nextAllowed(*l.calls(k), *l.blockedUntil(k), now)

@@ -326,8 +326,8 @@ func TestRegisterBeforeNameReadyWaitsAndRetries(t *testing.T) {
 	require.Len(t, h.calls(graphsim.EndpointRegister), 2)
 }
 
-// registeredHarness onboards a pre-verified number and returns once it is
-// registered; the callbacks that follow start at offset.
+// registeredInput is the input of a pre-verified number: the run registers
+// it without waiting for a code.
 func registeredInput(h *harness) onboarding.OnboardInput {
 	in := input()
 	in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
@@ -519,38 +519,34 @@ func TestTransientErrorsRetryWithBackoff(t *testing.T) {
 func TestCancelAtEachStage(t *testing.T) {
 	tests := []struct {
 		stage onboarding.Stage
+		sim   graphsim.Options
 		setup func(h *harness, in *onboarding.OnboardInput)
 	}{
-		{onboarding.StageAdding, func(h *harness, in *onboarding.OnboardInput) {
+		{onboarding.StageAdding, graphsim.Options{}, func(h *harness, in *onboarding.OnboardInput) {
 			require.NoError(h.t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointAddPhoneNumber, HTTPStatus: 503}))
 		}},
-		{onboarding.StageAwaitingCode, func(h *harness, in *onboarding.OnboardInput) {}},
-		{onboarding.StageAwaitingNameApproval, func(h *harness, in *onboarding.OnboardInput) {
+		{onboarding.StageAwaitingCode, graphsim.Options{}, func(h *harness, in *onboarding.OnboardInput) {}},
+		{onboarding.StageAwaitingNameApproval, graphsim.Options{NameReviewDelay: 1000 * time.Hour}, func(h *harness, in *onboarding.OnboardInput) {
 			in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
-			_, _ = in, h
 		}},
-		{onboarding.StageRateLimited, func(h *harness, in *onboarding.OnboardInput) {
+		{onboarding.StageRateLimited, graphsim.Options{}, func(h *harness, in *onboarding.OnboardInput) {
 			id, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified())
 			require.NoError(h.t, err)
 			for range 11 {
 				_ = h.g.Register(h.t.Context(), id, graph.RegisterRequest{PIN: pin})
 			}
 		}},
-		{onboarding.StageNeedsAttention, func(h *harness, in *onboarding.OnboardInput) {
+		{onboarding.StageNeedsAttention, graphsim.Options{}, func(h *harness, in *onboarding.OnboardInput) {
 			_, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified(), graphsim.WithPIN("999999"))
 			require.NoError(h.t, err)
 		}},
-		{onboarding.StageRegistered, func(h *harness, in *onboarding.OnboardInput) {
+		{onboarding.StageRegistered, graphsim.Options{}, func(h *harness, in *onboarding.OnboardInput) {
 			in.PreverifiedID = h.sim.AddPreverifiedNumber(cc, national)
 		}},
 	}
 	for _, tc := range tests {
 		t.Run(string(tc.stage), func(t *testing.T) {
-			opts := graphsim.Options{}
-			if tc.stage == onboarding.StageAwaitingNameApproval {
-				opts.NameReviewDelay = 1000 * time.Hour
-			}
-			h := newHarness(t, opts)
+			h := newHarness(t, tc.sim)
 			in := input()
 			tc.setup(h, &in)
 			var before onboarding.Status
