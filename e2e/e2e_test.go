@@ -190,7 +190,7 @@ func (s *stack) env() []string {
 }
 
 // starter runs the starter binary and returns its stdout; it fails the test
-// on a non-zero exit unless wantFail.
+// on a non-zero exit.
 func (s *stack) starter(t *testing.T, extraEnv []string, log *syncBuffer, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(s.bin, "starter"), args...)
@@ -429,19 +429,39 @@ func assertNoSecrets(t *testing.T, s *stack, workflowID string, starterLog *sync
 	}
 }
 
+// encodings returns the forms a secret takes when it sits anywhere inside a
+// larger byte string: itself, hex, and, for each of the three alignments
+// base64 can give it, the run of characters that depends on the secret's
+// bytes alone (chars ceil(4p/3) to floor(4(p+n)/3) of the padded encoding),
+// in the standard and the URL alphabet.
 func encodings(secret string) []string {
 	b := []byte(secret)
 	forms := []string{secret, hex.EncodeToString(b)}
-	// base64 of the secret at each of the three alignments it can take
-	// inside a larger encoded payload.
-	for pad := range 3 {
-		enc := base64.StdEncoding.EncodeToString(append(make([]byte, pad), b...))
-		inner := enc[(pad*4+2)/3+1 : len(enc)-4]
-		if len(inner) >= 6 {
-			forms = append(forms, inner)
-		}
+	for p := range 3 {
+		enc := base64.StdEncoding.EncodeToString(append(make([]byte, p), b...))
+		inner := enc[(4*p+2)/3 : 4*(p+len(b))/3]
+		forms = append(forms, inner, strings.NewReplacer("+", "-", "/", "_").Replace(inner))
 	}
 	return forms
+}
+
+// TestEncodingsFindAnEmbeddedSecret keeps the history check honest: a
+// secret base64-encoded at any offset inside a payload is found.
+func TestEncodingsFindAnEmbeddedSecret(t *testing.T) {
+	const secret = "024680"
+	for p := range 5 {
+		payload := append(append([]byte(strings.Repeat("x", p)), secret...), "}tail"...)
+		for _, enc := range []string{base64.StdEncoding.EncodeToString(payload), base64.URLEncoding.EncodeToString(payload), hex.EncodeToString(payload)} {
+			found := false
+			for _, form := range encodings(secret) {
+				found = found || strings.Contains(enc, form)
+			}
+			require.True(t, found, "offset %d: %s", p, enc)
+		}
+	}
+	for _, form := range encodings(secret) {
+		require.GreaterOrEqual(t, len(form), 6, "short forms would match ciphertext by chance")
+	}
 }
 
 type syncBuffer struct {
