@@ -66,10 +66,15 @@ func run(in io.Reader, out io.Writer) error {
 			continue
 		}
 		b := groups[g][base]
-		for sub, s := range groups[g] {
-			if sub == base {
-				continue
+		subs := make([]string, 0, len(groups[g]))
+		for sub := range groups[g] {
+			if sub != base {
+				subs = append(subs, sub)
 			}
+		}
+		sort.Strings(subs)
+		for _, sub := range subs {
+			s := groups[g][sub]
 			fmt.Fprintf(out, "  %s: %s / %s = %s time, %s bytes, %s allocs (n=%d)\n", g, sub, base,
 				ratio(s.ns, b.ns), ratio(s.bytes, b.bytes), ratio(s.allocs, b.allocs), len(s.ns))
 		}
