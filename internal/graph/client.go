@@ -292,14 +292,14 @@ func (c *Client) RequestCode(ctx context.Context, phoneNumberID string, method C
 	return c.post(ctx, op, pathOf(phoneNumberID, "request_code"), formBody(form))
 }
 
-// VerifyCode sends the ownership code the number received. code must be
-// digits only; strip the separators people type with
+// VerifyCode sends the ownership code the number received. code must be the
+// six digits (validate.Code); strip the separators people type with
 // validate.NormalizeCode first.
 func (c *Client) VerifyCode(ctx context.Context, phoneNumberID, code string) error {
 	const op = OpVerifyCode
 	if err := firstErr(
 		validate.ID("phone_number_id", phoneNumberID),
-		digitsOnly("code", code),
+		validate.Code("code", code),
 	); err != nil {
 		return invalid(op, err)
 	}
@@ -501,16 +501,6 @@ func optionalID(field, id string) error {
 		return nil
 	}
 	return validate.ID(field, id)
-}
-
-func digitsOnly(field, s string) error {
-	if s == "" {
-		return &validate.Error{Field: field, Rule: "is required"}
-	}
-	if len(s) > 16 || digits(s) != s {
-		return &validate.Error{Field: field, Rule: "must be ASCII digits only"}
-	}
-	return nil
 }
 
 // pathOf joins escaped path segments into "/a/b".

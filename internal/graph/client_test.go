@@ -189,6 +189,7 @@ func TestInvalidInputIsRefusedBeforeIO(t *testing.T) {
 		{"language", func() error { return c.RequestCode(ctx, "1", CodeMethodSMS, "english") }},
 		{"empty code", func() error { return c.VerifyCode(ctx, "1", "") }},
 		{"code with dash", func() error { return c.VerifyCode(ctx, "1", "123-456") }},
+		{"seven-digit code", func() error { return c.VerifyCode(ctx, "1", "1234567") }},
 		{"short PIN", func() error { return c.Register(ctx, "1", RegisterRequest{PIN: "12345"}) }},
 		{"PIN as letters", func() error { return c.Register(ctx, "1", RegisterRequest{PIN: "12345a"}) }},
 		{"region", func() error {

@@ -1,5 +1,7 @@
 package graph
 
+import "github.com/wa-onboarding/onboarding/internal/validate"
+
 // DefaultBaseURL is the Graph API root, version included, that a Client uses
 // unless WithBaseURL says otherwise.
 const DefaultBaseURL = "https://graph.facebook.com/v21.0"
@@ -50,14 +52,8 @@ const (
 )
 
 // DataLocalizationRegions are the values Meta accepts for
-// data_localization_region, per the Registration page.
-var DataLocalizationRegions = []string{
-	"AU", "ID", "IN", "JP", "SG", "KR", // APAC
-	"DE", "CH", "GB", // Europe
-	"BR",             // LATAM
-	"BH", "ZA", "AE", // MEA
-	"CA", // NORAM
-}
+// data_localization_region: validate.Regions, which Register checks against.
+var DataLocalizationRegions = validate.Regions
 
 // DefaultPhoneNumberFields are the fields GetPhoneNumber and ListPhoneNumbers
 // ask for when the caller names none.
