@@ -2,10 +2,13 @@ package graphsim
 
 import (
 	"encoding/json"
+	"errors"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
 )
 
 // AdminPaths documents the administration paths, all under /_sim/.
@@ -83,9 +86,11 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 	mux.HandleFunc("POST /_sim/wabas", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := readParams(r)
 		id := p.get("id")
-		if id != "" && !allDigits(id) {
-			adminError(w, http.StatusBadRequest, "id must be numeric, as Graph IDs are")
-			return
+		if id != "" {
+			if err := validate.ID("id", id); err != nil {
+				adminError(w, http.StatusBadRequest, err.Error())
+				return
+			}
 		}
 		adminJSON(w, http.StatusOK, map[string]string{"id": s.CreateWABA(id)})
 	})
@@ -152,8 +157,8 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 	mux.HandleFunc("POST /_sim/preverified", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := readParams(r)
 		cc, nat := strings.TrimPrefix(p.get("cc"), "+"), p.get("phone_number")
-		if !allDigits(cc) || !allDigits(nat) {
-			adminError(w, http.StatusBadRequest, "cc and phone_number must be digits")
+		if err := errors.Join(validate.CountryCode("cc", cc), validate.PhoneNumber("phone_number", cc, nat)); err != nil {
+			adminError(w, http.StatusBadRequest, err.Error())
 			return
 		}
 		adminJSON(w, http.StatusOK, map[string]string{"preverified_id": s.AddPreverifiedNumber(cc, nat)})

@@ -900,6 +900,9 @@ func TestAdminPaths(t *testing.T) {
 	r = admin("POST", "/_sim/preverified?cc=1&phone_number=5550001111", nil)
 	e.requireOK(r)
 	require.NotEmpty(t, r.Body["preverified_id"])
+	require.Equal(t, 400, admin("POST", "/_sim/preverified?cc=1&phone_number=555-0001", nil).Status)
+	require.Equal(t, 400, admin("POST", "/_sim/preverified?cc=0&phone_number=5550001111", nil).Status)
+	require.Equal(t, 400, admin("POST", "/_sim/wabas?id=abc", nil).Status)
 
 	r = admin("POST", "/_sim/faults", `{"kind":"throttle","endpoint":"get_phone_number","times":1,"retry_after":"2m"}`)
 	e.requireOK(r)

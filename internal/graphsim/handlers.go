@@ -60,8 +60,8 @@ func (s *Server) addPhoneNumber(wabaID string, p params) reply {
 	if err := validate.CountryCode("cc", cc); err != nil {
 		return fail(errParam(err.Error()))
 	}
-	if !allDigits(national) || len(national) < 4 || len(national) > 14 {
-		return fail(errParam("phone_number: must be the national number, 4 to 14 digits, without the country code or '+'"))
+	if err := validate.PhoneNumber("phone_number", cc, national); err != nil {
+		return fail(errParam(err.Error()))
 	}
 	digits := cc + national
 	migrate := parseBool(p.get("migrate_phone_number"))
@@ -321,8 +321,8 @@ func (s *Server) requestCode(id string, p params) reply {
 		}
 	}
 	method := strings.ToUpper(strings.TrimSpace(p.get("code_method")))
-	if method != string(graph.CodeMethodSMS) && method != string(graph.CodeMethodVoice) {
-		return fail(errParam("code_method: must be SMS or VOICE"))
+	if err := validate.CodeMethod("code_method", method); err != nil {
+		return fail(errParam(err.Error()))
 	}
 	now := s.now()
 	if lim := s.opts.CodeRequestLimit; lim > 0 {

@@ -231,8 +231,8 @@ func (s *Server) SeedNumber(wabaID, cc, nationalNumber string, opts ...SeedOptio
 	if err := validate.CountryCode("cc", cc); err != nil {
 		return "", err
 	}
-	if nationalNumber == "" || !allDigits(nationalNumber) {
-		return "", fmt.Errorf("graphsim: phone number %q must be digits only", nationalNumber)
+	if err := validate.PhoneNumber("phone_number", cc, nationalNumber); err != nil {
+		return "", err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -266,15 +266,6 @@ func (s *Server) newNumber(wabaID, cc, national, name string) *number {
 	s.numbers[n.id] = n
 	s.live[n.digits()] = n
 	return n
-}
-
-func allDigits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return s != ""
 }
 
 // Number returns a snapshot of the number with that ID, deleted ones
