@@ -151,9 +151,9 @@ func (e *Error) Unwrap() error {
 	return e.Err
 }
 
-// permanentCodes are the codes Meta documents as needing a person or a new
-// input. They matter only where a status or is_transient would otherwise
-// make an unknown code transient: a documented code keeps its meaning.
+// permanentCode reports the codes Meta documents as needing a person or a
+// new input. They matter only where a 429, a 503 or is_transient would
+// otherwise make a code retryable: a documented code keeps its meaning.
 func permanentCode(code int) bool {
 	switch code {
 	case 0, 3, 10, 100, 190, 131009, 131031, 368, 133010, 136024,
@@ -213,14 +213,17 @@ func (e *Error) Class() Class {
 		return ClassNameNotReady
 	case e.Subcode == 2388012:
 		return ClassAlreadyExists
-	case e.HTTPStatus == http.StatusTooManyRequests:
+	// Code 0 is the token error when it comes with a 401; on a 429 or a 5xx
+	// it only means the envelope named no code, as gateways in front of
+	// Graph do.
+	case e.Code == 0 && e.HTTPStatus == http.StatusTooManyRequests:
 		return ClassThrottled
-	// Code 0 is the token error when it comes with a 401; on a 5xx it only
-	// means the envelope named no code, as gateways in front of Graph do.
 	case e.Code == 0 && e.HTTPStatus >= 500:
 		return ClassTransient
 	case permanentCode(e.Code):
 		return ClassPermanent
+	case e.HTTPStatus == http.StatusTooManyRequests:
+		return ClassThrottled
 	case e.HTTPStatus == http.StatusServiceUnavailable, e.IsTransient:
 		return ClassTransient
 	}

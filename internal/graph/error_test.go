@@ -146,6 +146,8 @@ func TestDecodeError(t *testing.T) {
 		{name: "permission missing", status: 403, body: envelope(200, 0, "OAuthException", "(#200) Permissions error", "", ""), class: ClassPermanent, code: 200, hasEnvelope: true},
 		{name: "capability missing", status: 403, body: envelope(10, 0, "OAuthException", "(#10) Application does not have permission", "", ""), class: ClassPermanent, code: 10, hasEnvelope: true},
 		{name: "invalid parameter", status: 400, body: envelope(100, 0, "OAuthException", "(#100) Invalid parameter", "", ""), class: ClassPermanent, code: 100, hasEnvelope: true},
+		{name: "known permanent code on a 429 stays permanent", status: 429, body: envelope(190, 0, "OAuthException", "Invalid OAuth access token", "", ""), class: ClassPermanent, code: 190, hasEnvelope: true},
+		{name: "envelope without code on a 429", status: 429, body: `{"error":{"message":"Too Many Requests"}}`, class: ClassThrottled, hasEnvelope: true},
 		{name: "known permanent code on a 503 stays permanent", status: 503, body: envelope(100, 0, "OAuthException", "(#100) Invalid parameter", "", ""), class: ClassPermanent, code: 100, hasEnvelope: true},
 		{name: "unknown code on a 503", status: 503, body: envelope(424242, 0, "OAuthException", "?", "", ""), class: ClassTransient, code: 424242, hasEnvelope: true},
 		{name: "unknown code on a 400", status: 400, body: envelope(424242, 0, "OAuthException", "?", "", ""), class: ClassPermanent, code: 424242, hasEnvelope: true},
