@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/internal/validate"
 )
 
 func main() {
@@ -75,13 +76,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if c.logFormat != "text" && c.logFormat != "json" {
 		return c, fmt.Errorf("-log-format must be text or json, not %q", c.logFormat)
 	}
-	for _, r := range c.waba {
-		if r < '0' || r > '9' {
-			return c, fmt.Errorf("-waba must be numeric, as Graph IDs are: %q", c.waba)
-		}
-	}
-	if c.waba == "" {
-		return c, errors.New("-waba must not be empty")
+	if err := validate.ID("-waba", c.waba); err != nil {
+		return c, err
 	}
 	return c, nil
 }

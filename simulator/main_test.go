@@ -55,7 +55,7 @@ func TestParseFlags(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "flag-wins", c.token)
 
-	for _, bad := range [][]string{{"-waba", "abc"}, {"-log-format", "xml"}, {"extra"}, {"-nope"}} {
+	for _, bad := range [][]string{{"-waba", "abc"}, {"-waba", ""}, {"-log-format", "xml"}, {"extra"}, {"-nope"}} {
 		_, err = parseFlags(bad, noEnv, io.Discard)
 		require.Error(t, err, "%v", bad)
 	}
