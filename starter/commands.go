@@ -214,16 +214,14 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	in.CodeMethod = onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method)))
 	in.Normalize()
 	// Every other field is checked before the PIN is asked for, so nobody
-	// types a PIN for a command that is refused anyway.
+	// types a PIN for a command that is refused anyway; readPIN checks the
+	// PIN itself.
 	pinless := in
 	pinless.PIN = "000000"
 	if err := pinless.Validate(); err != nil {
 		return nil, err
 	}
 	if in.PIN, err = readPIN(e, pinFile, true); err != nil {
-		return nil, err
-	}
-	if err := in.Validate(); err != nil {
 		return nil, err
 	}
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
@@ -238,13 +236,13 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 				fmt.Fprintf(w, "Started onboarding %s on WABA %s.\n", in.E164(), in.WABAID)
 				fmt.Fprintf(w, "Next: send the code received by %s with: starter verify --number %s --code NNNNNN\n", in.CodeMethod, in.E164())
 			}
-			return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+			return printRun(w, r)
 		}}, nil
 	}), nil
 }
 
-func printRun(w io.Writer, workflowID, runID, uiURL string) error {
-	_, err := fmt.Fprintf(w, "  workflow: %s\n  run:      %s\n  UI:       %s\n", workflowID, runID, uiURL)
+func printRun(w io.Writer, r onboarding.Run) error {
+	_, err := fmt.Fprintf(w, "  workflow: %s\n  run:      %s\n  UI:       %s\n", r.WorkflowID, r.RunID, r.UIURL)
 	return err
 }
 
@@ -257,6 +255,48 @@ func runLink(ctx context.Context, c *onboarding.Client, number string) onboardin
 		return onboarding.Run{WorkflowID: id, UIURL: c.UIURL(id, "")}
 	}
 	return r
+}
+
+// runJSON links a command's JSON result to its run.
+type runJSON struct {
+	WorkflowID string `json:"workflow_id"`
+	RunID      string `json:"run_id,omitempty"`
+	UIURL      string `json:"ui_url"`
+}
+
+func toRunJSON(r onboarding.Run) runJSON { return runJSON{r.WorkflowID, r.RunID, r.UIURL} }
+
+// runMap is the JSON result of a command that only asked the run for
+// something: the run's link and key: value.
+func runMap(r onboarding.Run, key string, value any) map[string]any {
+	return map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, key: value, "ui_url": r.UIURL}
+}
+
+// runOutput is the output of a command that acted on run r: data for --json;
+// for people, headline and then the run's ids and UI link.
+func runOutput(r onboarding.Run, data any, headline string) output {
+	return output{data: data, human: func(w io.Writer) error {
+		fmt.Fprintln(w, headline)
+		return printRun(w, r)
+	}}
+}
+
+// statusOutput is the output of a command that answers with the run's
+// status: headline, if any, then the status.
+func statusOutput(st onboarding.Status, r onboarding.Run, headline string) output {
+	return output{
+		data: struct {
+			onboarding.Status
+			RunID string `json:"run_id,omitempty"`
+			UIURL string `json:"ui_url"`
+		}{st, r.RunID, r.UIURL},
+		human: func(w io.Writer) error {
+			if headline != "" {
+				fmt.Fprintln(w, headline)
+			}
+			return printStatus(w, st, r)
+		},
+	}
 }
 
 func parseVerify(e *env, args []string) (*invocation, error) {
@@ -280,39 +320,27 @@ func parseVerify(e *env, args []string) (*invocation, error) {
 				return output{}, err
 			}
 			r := runLink(ctx, c, number)
-			return output{
-				data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "signaled": true, "ui_url": r.UIURL},
-				human: func(w io.Writer) error {
-					fmt.Fprintf(w, "Code delivered to the run of %s; check the outcome with: starter status %s\n", number, number)
-					return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-				}}, nil
+			return runOutput(r, runMap(r, "signaled", true),
+				fmt.Sprintf("Code delivered to the run of %s; check the outcome with: starter status %s", number, number)), nil
 		}
 		res, err := c.SendCode(ctx, number, code)
 		if err != nil {
 			return output{}, err
 		}
 		r := runLink(ctx, c, number)
-		return output{
-			data: struct {
-				onboarding.CodeResult
-				WorkflowID string `json:"workflow_id"`
-				RunID      string `json:"run_id,omitempty"`
-				UIURL      string `json:"ui_url"`
-			}{res, r.WorkflowID, r.RunID, r.UIURL},
-			human: func(w io.Writer) error {
-				if res.Accepted {
-					fmt.Fprintf(w, "Meta accepted the code for %s.", number)
-				} else {
-					fmt.Fprintf(w, "Meta refused the code for %s.", number)
-				}
-				if res.Message != "" {
-					fmt.Fprintf(w, " %s", res.Message)
-				}
-				fmt.Fprintln(w)
-				return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-			},
-			failed: !res.Accepted,
-		}, nil
+		headline := "Meta accepted the code for " + number + "."
+		if !res.Accepted {
+			headline = "Meta refused the code for " + number + "."
+		}
+		if res.Message != "" {
+			headline += " " + res.Message
+		}
+		out := runOutput(r, struct {
+			onboarding.CodeResult
+			runJSON
+		}{res, toRunJSON(r)}, headline)
+		out.failed = !res.Accepted
+		return out, nil
 	}), nil
 }
 
@@ -342,12 +370,7 @@ func parseResend(e *env, args []string) (*invocation, error) {
 			return output{}, err
 		}
 		r := runLink(ctx, c, number)
-		return output{
-			data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "signaled": true, "ui_url": r.UIURL},
-			human: func(w io.Writer) error {
-				fmt.Fprintf(w, "Asked for a new code for %s.\n", number)
-				return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-			}}, nil
+		return runOutput(r, runMap(r, "signaled", true), "Asked for a new code for "+number+"."), nil
 	}), nil
 }
 
@@ -362,15 +385,7 @@ func parseStatus(e *env, args []string) (*invocation, error) {
 		if err != nil {
 			return output{}, err
 		}
-		r := runLink(ctx, c, number)
-		return output{
-			data: struct {
-				onboarding.Status
-				RunID string `json:"run_id,omitempty"`
-				UIURL string `json:"ui_url"`
-			}{st, r.RunID, r.UIURL},
-			human: func(w io.Writer) error { return printStatus(w, st, r) },
-		}, nil
+		return statusOutput(st, runLink(ctx, c, number), ""), nil
 	}), nil
 }
 
@@ -428,7 +443,7 @@ func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
+	return printRun(w, r)
 }
 
 func parseChangeRegion(e *env, args []string) (*invocation, error) {
@@ -495,27 +510,18 @@ func parseOperation(name string) func(e *env, args []string) (*invocation, error
 
 func operationOutput(ctx context.Context, c *onboarding.Client, number, op string, res onboarding.OperationResult, waited bool) output {
 	r := runLink(ctx, c, number)
-	return output{
-		data: struct {
-			onboarding.OperationResult
-			Completed  bool   `json:"completed"`
-			WorkflowID string `json:"workflow_id"`
-			RunID      string `json:"run_id,omitempty"`
-			UIURL      string `json:"ui_url"`
-		}{res, waited, r.WorkflowID, r.RunID, r.UIURL},
-		human: func(w io.Writer) error {
-			if waited {
-				fmt.Fprintf(w, "%s done for %s: stage %s", op, number, res.Stage)
-			} else {
-				fmt.Fprintf(w, "%s accepted for %s; the run is now %s", op, number, res.Stage)
-			}
-			if res.Region != "" {
-				fmt.Fprintf(w, ", region %s", res.Region)
-			}
-			fmt.Fprintln(w, ".")
-			return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-		},
+	headline := fmt.Sprintf("%s accepted for %s; the run is now %s", op, number, res.Stage)
+	if waited {
+		headline = fmt.Sprintf("%s done for %s: stage %s", op, number, res.Stage)
 	}
+	if res.Region != "" {
+		headline += ", region " + res.Region
+	}
+	return runOutput(r, struct {
+		onboarding.OperationResult
+		Completed bool `json:"completed"`
+		runJSON
+	}{res, waited, toRunJSON(r)}, headline+".")
 }
 
 func parseFix(e *env, args []string) (*invocation, error) {
@@ -552,18 +558,7 @@ func parseFix(e *env, args []string) (*invocation, error) {
 		if err != nil {
 			return output{}, err
 		}
-		r := runLink(ctx, c, number)
-		return output{
-			data: struct {
-				onboarding.Status
-				RunID string `json:"run_id,omitempty"`
-				UIURL string `json:"ui_url"`
-			}{st, r.RunID, r.UIURL},
-			human: func(w io.Writer) error {
-				fmt.Fprintf(w, "Resumed the run of %s.\n", number)
-				return printStatus(w, st, r)
-			},
-		}, nil
+		return statusOutput(st, runLink(ctx, c, number), "Resumed the run of "+number+"."), nil
 	}), nil
 }
 
@@ -584,19 +579,14 @@ func parseSignalOnly(name string) func(e *env, args []string) (*invocation, erro
 			// The link is read first: after a cancel the run may be gone
 			// from the running set, but its history is what to look at.
 			r := runLink(ctx, c, number)
-			do, done := c.SkipWait, "Asked the run of %s to skip its current wait.\n"
+			do, done := c.SkipWait, "Asked the run of "+number+" to skip its current wait."
 			if name == "cancel" {
-				do, done = c.Cancel, "Asked the run of %s to stop.\n"
+				do, done = c.Cancel, "Asked the run of "+number+" to stop."
 			}
 			if err := do(ctx, number); err != nil {
 				return output{}, err
 			}
-			return output{
-				data: map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "requested": name, "ui_url": r.UIURL},
-				human: func(w io.Writer) error {
-					fmt.Fprintf(w, done, number)
-					return printRun(w, r.WorkflowID, r.RunID, r.UIURL)
-				}}, nil
+			return runOutput(r, runMap(r, "requested", name), done), nil
 		}), nil
 	}
 }
