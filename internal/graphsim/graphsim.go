@@ -107,7 +107,7 @@ type Server struct {
 	// mu guards everything below. Handlers hold it for the whole state
 	// transition so a request is atomic, but never while a hang fault waits.
 	mu          sync.Mutex
-	wabas       map[string]*waba
+	wabas       map[string]bool
 	numbers     map[string]*number // by phone-number ID, deleted ones included
 	live        map[string]*number // by E.164 digits, numbers on a WABA only
 	deleted     map[string]time.Time
@@ -152,7 +152,7 @@ func New(opts Options) *Server {
 	return &Server{
 		opts:        opts,
 		log:         log.With("component", "graphsim"),
-		wabas:       map[string]*waba{},
+		wabas:       map[string]bool{},
 		numbers:     map[string]*number{},
 		live:        map[string]*number{},
 		deleted:     map[string]time.Time{},
@@ -177,7 +177,7 @@ func (s *Server) newID() string {
 	for {
 		s.nextID++
 		id := strconv.FormatInt(s.nextID, 10)
-		if s.wabas[id] == nil && s.numbers[id] == nil && s.preverified[id] == nil {
+		if !s.wabas[id] && s.numbers[id] == nil && s.preverified[id] == nil {
 			return id
 		}
 	}

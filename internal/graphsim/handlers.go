@@ -47,7 +47,7 @@ func parseBool(v string) bool {
 }
 
 func (s *Server) addPhoneNumber(wabaID string, p params) reply {
-	if s.wabas[wabaID] == nil {
+	if !s.wabas[wabaID] {
 		return fail(errNoObject(http.MethodPost, wabaID))
 	}
 	for _, k := range []string{"cc", "phone_number"} {
@@ -224,7 +224,7 @@ func decodeCursor(c string) (int64, bool) {
 }
 
 func (s *Server) listPhoneNumbers(r *http.Request, wabaID string, p params) reply {
-	if s.wabas[wabaID] == nil {
+	if !s.wabas[wabaID] {
 		return fail(errNoObject(http.MethodGet, wabaID))
 	}
 	fields, err := parseFields(p.get("fields"), defaultListFields)

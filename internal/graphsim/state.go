@@ -11,16 +11,10 @@ import (
 	"github.com/wa-onboarding/onboarding/internal/validate"
 )
 
-type waba struct {
-	id      string
-	created time.Time
-}
-
 type number struct {
 	id, wabaID   string
 	cc, national string
 	seq          int64
-	created      time.Time
 
 	verifiedName string
 	nameStatus   string
@@ -47,7 +41,7 @@ func (n *number) refresh(now time.Time) {
 }
 
 type preverified struct {
-	id, cc, national string
+	cc, national string
 }
 
 type windowKey struct {
@@ -161,8 +155,8 @@ func (s *Server) createWABA(id string) string {
 	if id == "" {
 		id = s.newID()
 	}
-	if s.wabas[id] == nil {
-		s.wabas[id] = &waba{id: id, created: s.now()}
+	if !s.wabas[id] {
+		s.wabas[id] = true
 		s.log.Info("waba created", "waba_id", id)
 	}
 	return id
@@ -187,7 +181,7 @@ func (s *Server) AddPreverifiedNumber(cc, nationalNumber string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := s.newID()
-	s.preverified[id] = &preverified{id: id, cc: cc, national: nationalNumber}
+	s.preverified[id] = &preverified{cc: cc, national: nationalNumber}
 	s.log.Info("pre-verified number created", "preverified_id", id, "number", "+"+cc+nationalNumber)
 	return id
 }
@@ -236,7 +230,7 @@ func (s *Server) SeedNumber(wabaID, cc, nationalNumber string, opts ...SeedOptio
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.wabas[wabaID] == nil {
+	if !s.wabas[wabaID] {
 		return "", fmt.Errorf("graphsim: WABA %s: %w", wabaID, ErrNotFound)
 	}
 	if n := s.live[cc+nationalNumber]; n != nil {
@@ -256,7 +250,7 @@ func (s *Server) newNumber(wabaID, cc, national, name string) *number {
 	now := s.now()
 	s.seq++
 	n := &number{
-		id: s.newID(), wabaID: wabaID, cc: cc, national: national, seq: s.seq, created: now,
+		id: s.newID(), wabaID: wabaID, cc: cc, national: national, seq: s.seq,
 		verifiedName: name, nameStatus: graph.NameApproved, codeStatus: graph.CodeNotVerified,
 		status: graph.StatusPending, platform: graph.PlatformNotApplicable, quality: "NA",
 	}
