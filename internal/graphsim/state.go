@@ -319,13 +319,12 @@ func (s *Server) SentCodeFor(phoneNumber string) (SentCode, string, bool) {
 		return -1
 	}, phoneNumber)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	n := s.live[digits]
-	s.mu.Unlock()
-	if n == nil {
+	if n == nil || n.code == nil {
 		return SentCode{}, "", false
 	}
-	c, ok := s.SentCode(n.id)
-	return c, n.id, ok
+	return *n.code, n.id, true
 }
 
 // ApproveName makes the number's display name APPROVED now.
