@@ -465,8 +465,9 @@ func (c *Client) redact(e *Error, secrets []string) *Error {
 		*f = scrub(*f)
 	}
 	if e.Err != nil {
-		if msg := e.Err.Error(); scrub(msg) != msg {
-			e.Err = &redactedError{msg: scrub(msg), err: e.Err}
+		msg := e.Err.Error()
+		if clean := scrub(msg); clean != msg {
+			e.Err = &redactedError{msg: clean, err: e.Err}
 		}
 	}
 	return e

@@ -355,20 +355,19 @@ func flexInt(raw json.RawMessage) int {
 	if len(raw) == 0 || json.Unmarshal(raw, &v) != nil {
 		return 0
 	}
-	var s string
+	var f float64
 	switch t := v.(type) {
 	case float64:
-		s = string(bytes.TrimSpace(raw))
+		f = t
 	case string:
-		s = strings.TrimSpace(t)
+		var err error
+		if f, err = strconv.ParseFloat(strings.TrimSpace(t), 64); err != nil {
+			return 0
+		}
 	default:
 		return 0
 	}
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil && n >= -1<<53 && n <= 1<<53 {
-		return int(n)
-	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
+	if f != math.Trunc(f) || math.Abs(f) > 1<<53 {
 		return 0
 	}
 	return int(f)
