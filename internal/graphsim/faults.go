@@ -3,6 +3,7 @@ package graphsim
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"net/http"
 	"slices"
@@ -221,7 +222,6 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 		}
 		s.log.Warn("fault: hung request released", "endpoint", call.Endpoint, "path", call.Path,
 			"held", time.Since(start).Round(time.Millisecond))
-		return
 	case FaultStatus:
 		status := cmp0(f.HTTPStatus, http.StatusInternalServerError)
 		body, ct := f.Body, "text/plain; charset=utf-8"
@@ -235,13 +235,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 				body = http.StatusText(status) + "\n"
 			}
 		}
-		call.HTTPStatus = status
-		s.record(call)
-		s.logCall(r.Context(), call, nil, start)
-		w.Header().Set("Content-Type", ct)
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-		return
+		s.finishRaw(w, r, call, status, ct, body, start)
 	case FaultMalformed:
 		status := cmp0(f.HTTPStatus, http.StatusOK)
 		body := f.Body
@@ -251,13 +245,7 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 				body = `{"data":[{"id":"1065`
 			}
 		}
-		call.HTTPStatus = status
-		s.record(call)
-		s.logCall(r.Context(), call, nil, start)
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		w.WriteHeader(status)
-		_, _ = w.Write([]byte(body))
-		return
+		s.finishRaw(w, r, call, status, "application/json; charset=UTF-8", body, start)
 	case FaultThrottle:
 		code := cmp0(f.Code, 4)
 		e := &apiError{HTTPStatus: cmp0(f.HTTPStatus, http.StatusTooManyRequests), Code: code, Subcode: f.Subcode,
@@ -284,7 +272,6 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 			e.Header.Set("X-App-Usage", `{"call_count":100,"total_cputime":1,"total_time":1}`)
 		}
 		s.finish(w, r, call, fail(e), start)
-		return
 	default: // FaultError
 		e := &apiError{HTTPStatus: f.HTTPStatus, Code: f.Code, Subcode: f.Subcode, Type: f.Type,
 			Message: f.Message, Details: f.Details, Transient: f.Transient}
@@ -293,6 +280,16 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 		}
 		s.finish(w, r, call, fail(e), start)
 	}
+}
+
+// finishRaw records and answers a fault whose body is not Meta's envelope.
+func (s *Server) finishRaw(w http.ResponseWriter, r *http.Request, call Call, status int, contentType, body string, start time.Time) {
+	call.HTTPStatus = status
+	s.record(call)
+	s.logCall(r.Context(), call, nil, start)
+	w.Header().Set("Content-Type", contentType)
+	w.WriteHeader(status)
+	_, _ = io.WriteString(w, body)
 }
 
 func cmp0(v, def int) int {
