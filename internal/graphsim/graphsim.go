@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -333,6 +334,10 @@ func success() reply         { return ok(map[string]bool{"success": true}) }
 
 var versionRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+$`)
 
+// phoneNumberEdges are the POST-only edges of a phone number; each is served
+// by the endpoint of the same name.
+var phoneNumberEdges = []string{EndpointRequestCode, EndpointVerifyCode, EndpointRegister, EndpointDeregister}
+
 // route is a parsed Graph path.
 type route struct {
 	endpoint string
@@ -362,11 +367,9 @@ func parseRoute(method, path string) (route, *apiError) {
 		rt.endpoint = EndpointListPhoneNumbers
 	case rt.edge == "phone_numbers" && method == http.MethodPost:
 		rt.endpoint = EndpointAddPhoneNumber
-	case method == http.MethodPost && (rt.edge == "request_code" || rt.edge == "verify_code" ||
-		rt.edge == "register" || rt.edge == "deregister"):
+	case slices.Contains(phoneNumberEdges, rt.edge) && method == http.MethodPost:
 		rt.endpoint = rt.edge
-	case rt.edge == "request_code" || rt.edge == "verify_code" || rt.edge == "register" ||
-		rt.edge == "deregister" || rt.edge == "phone_numbers" || rt.edge == "":
+	case slices.Contains(phoneNumberEdges, rt.edge) || rt.edge == "phone_numbers" || rt.edge == "":
 		return rt, errNoObject(method, rt.id)
 	default:
 		return rt, &apiError{Code: 2500, Message: "Unknown path components: /" + rt.edge}
