@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -129,18 +130,37 @@ func usageErr(format string, args ...any) error { return usageError(fmt.Sprintf(
 func inputErr(field, rule string) error { return &onboarding.InputError{Field: field, Rule: rule} }
 
 // rejectPINFlag refuses --pin with an explanation rather than the flag
-// package's "flag provided but not defined", and without echoing its value.
+// package's "flag provided but not defined", and without echoing its value;
+// likewise --new-pin=VALUE, which the flag package would quote as an invalid
+// boolean.
 func rejectPINFlag(args []string) error {
 	for _, a := range args {
 		if a == "--" {
 			return nil
 		}
-		name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
-		if strings.HasPrefix(a, "-") && (name == "pin" || name == "new-pin-value") {
+		if !strings.HasPrefix(a, "-") {
+			continue
+		}
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		switch {
+		case name == "pin" || name == "new-pin-value":
 			return usageErr("there is no --pin flag: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
+		case name == "new-pin" && hasValue && !isBool(value):
+			return usageErr("--new-pin takes no value: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
 		}
 	}
 	return nil
+}
+
+func isBool(s string) bool {
+	_, err := strconv.ParseBool(s)
+	return err == nil
+}
+
+// looksSecret reports whether a stray argument could be a PIN or an
+// ownership code, which error messages must not repeat.
+func looksSecret(arg string) bool {
+	return validate.Code("", validate.NormalizeCode(arg)) == nil
 }
 
 // parseNumber parses args for a command about one number, which comes from
@@ -176,10 +196,14 @@ func (fs *flagSet) parseNumber(args []string, check func() error, extra ...*stri
 }
 
 func noMore(pos []string) error {
-	if len(pos) > 0 {
+	switch {
+	case len(pos) == 0:
+		return nil
+	case looksSecret(pos[0]):
+		return usageErr("unexpected argument: six digits, not repeated here in case they are a PIN or a code (a PIN comes from --pin-file PATH, %s, or the prompt shown when stdin is a terminal)", envPIN)
+	default:
 		return usageErr("unexpected argument %q", pos[0])
 	}
-	return nil
 }
 
 func parseOnboard(e *env, args []string) (*invocation, error) {

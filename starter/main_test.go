@@ -261,3 +261,26 @@ func TestHelp(t *testing.T) {
 	te = newTestEnv(t)
 	assert.Equal(t, exitUsage, te.run())
 }
+
+func TestPINOrCodeInTheWrongPlaceIsNotEchoed(t *testing.T) {
+	for _, args := range [][]string{
+		{"fix", "+15551234567", "--new-pin=135790"},
+		{"fix", "+15551234567", "--new-pin", "135790"},
+		{"onboard", "--waba", "1", "--cc", "1", "--number", "5551234567", "--name", "Acme", "135790"},
+		{"onboard", "--waba", "1", "--cc", "1", "--number", "5551234567", "--name", "Acme", "--pin-file", "135790"},
+		{"verify", "+15551234567", "123456", "135-790"},
+	} {
+		t.Run(strings.Join(args, " "), func(t *testing.T) {
+			te := newTestEnv(t)
+			assert.Equal(t, exitUsage, te.run(args...))
+			assert.NotEmpty(t, te.errOut.String())
+			assert.NotContains(t, te.errOut.String(), "135790")
+			assert.NotContains(t, te.errOut.String(), "135-790")
+			assert.False(t, te.dialed)
+		})
+	}
+	te := newTestEnv(t)
+	te.vars[envPIN] = "123456"
+	_, err := parseFix(te.env, []string{"+15551234567", "--new-pin=true"})
+	assert.NoError(t, err, "--new-pin=true is still a boolean flag")
+}

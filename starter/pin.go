@@ -20,16 +20,21 @@ func readPIN(e *env, pinFile string, confirm bool) (string, error) {
 	switch {
 	case pinFile != "":
 		b, err := e.readFile(pinFile)
+		// The PIN itself given as the path must not be echoed.
+		name := pinFile
+		if looksSecret(name) {
+			name = "(six digits: the path of a file holding the PIN, not the PIN)"
+		}
 		if err != nil {
 			var pe *os.PathError
 			if errors.As(err, &pe) {
 				err = pe.Err
 			}
-			return "", usageErr("--pin-file: cannot read %s: %v", pinFile, err)
+			return "", usageErr("--pin-file: cannot read %s: %v", name, err)
 		}
 		pin = strings.TrimSpace(string(b))
 		if err := validate.PIN("pin", pin); err != nil {
-			return "", inputErr("pin", "the content of --pin-file "+pinFile+" must be exactly 6 ASCII digits")
+			return "", inputErr("pin", "the content of --pin-file "+name+" must be exactly 6 ASCII digits")
 		}
 	case e.getenv(envPIN) != "":
 		pin = strings.TrimSpace(e.getenv(envPIN))
