@@ -163,24 +163,14 @@ func (c *Client) Onboard(ctx context.Context, in OnboardInput) (Run, error) {
 		return Run{}, &InputError{Field: "resume", Rule: "must be empty: only the workflow sets it when it continues as new"}
 	}
 	id := WorkflowID(in.CountryCode, in.PhoneNumber)
-
-	// The SDK hides the start response's "started" flag, so what was
-	// running just before the start tells a reused run from a new one. Two
-	// concurrent first starts may both report AlreadyRunning false; both
-	// still get the same run.
-	var runningBefore string
-	if d, err := c.tc.DescribeWorkflowExecution(ctx, id, ""); err == nil {
-		if info := d.GetWorkflowExecutionInfo(); info.GetStatus() == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
-			runningBefore = info.GetExecution().GetRunId()
-		}
-	} else if !isNotFound(err) {
-		return Run{}, fmt.Errorf("onboard %s: %w", in.E164(), err)
-	}
-
 	run, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       id,
-		TaskQueue:                TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		ID:        id,
+		TaskQueue: TaskQueue,
+		// A running run is kept and reported: the start fails with
+		// WorkflowExecutionAlreadyStarted, which names it. Of two concurrent
+		// first starts, exactly one starts the run.
+		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 		// A closed run may be followed by a new one: after a cancel or a
 		// deregistration an operator onboards the number again.
 		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
@@ -190,15 +180,13 @@ func (c *Client) Onboard(ctx context.Context, in OnboardInput) (Run, error) {
 		),
 		StaticSummary: Summary(in),
 	}, WorkflowType, in)
+	if started, ok := errors.AsType[*serviceerror.WorkflowExecutionAlreadyStarted](err); ok {
+		return Run{WorkflowID: id, RunID: started.RunId, AlreadyRunning: true, UIURL: c.UIURL(id, started.RunId)}, nil
+	}
 	if err != nil {
 		return Run{}, fmt.Errorf("onboard %s: %w", in.E164(), err)
 	}
-	return Run{
-		WorkflowID:     run.GetID(),
-		RunID:          run.GetRunID(),
-		AlreadyRunning: runningBefore != "" && runningBefore == run.GetRunID(),
-		UIURL:          c.UIURL(run.GetID(), run.GetRunID()),
-	}, nil
+	return Run{WorkflowID: run.GetID(), RunID: run.GetRunID(), UIURL: c.UIURL(run.GetID(), run.GetRunID())}, nil
 }
 
 // CurrentRun returns the latest run of number's workflow, running or not.
@@ -289,7 +277,11 @@ func (c *Client) ChangeRegion(ctx context.Context, number, region string, wait b
 	if err := errors.Join(err, validate.Region("region", region)); err != nil {
 		return OperationResult{}, err
 	}
-	return c.operation(ctx, id, UpdateChangeRegion, wait, ChangeRegionInput{Region: region})
+	res, err := c.operation(ctx, id, UpdateChangeRegion, wait, ChangeRegionInput{Region: region})
+	if err == nil && !wait {
+		res.Region = region
+	}
+	return res, err
 }
 
 // Reregister registers the number again, which applies an approved
@@ -321,9 +313,6 @@ func (c *Client) operation(ctx context.Context, id, name string, wait bool, args
 	if err := c.update(ctx, id, name, client.WorkflowUpdateStageAccepted, nil, args...); err != nil {
 		return res, err
 	}
-	if in, ok := firstArg[ChangeRegionInput](args); ok {
-		res.Region = in.Region
-	}
 	// The operation is accepted whatever the query says, so a failed query
 	// only leaves the stage out.
 	if v, err := c.tc.QueryWorkflow(ctx, id, "", QueryStatus); err == nil {
@@ -333,15 +322,6 @@ func (c *Client) operation(ctx context.Context, id, name string, wait bool, args
 		}
 	}
 	return res, nil
-}
-
-func firstArg[T any](args []any) (T, bool) {
-	var zero T
-	if len(args) == 0 {
-		return zero, false
-	}
-	v, ok := args[0].(T)
-	return v, ok
 }
 
 // FixInput resumes a run in needs-attention, with the fields of fix that are
