@@ -112,23 +112,23 @@ func (s *Server) snapshot(n *number) Number {
 		c := *n.code
 		out.Code = &c
 	}
-	for _, op := range []string{EndpointRegister, EndpointDeregister} {
-		w := s.windows[windowKey{n.digits(), op}]
-		if w == nil {
-			continue
-		}
-		w.prune(now)
-		var until time.Time
-		if now.Before(w.blockedUntil) {
-			until = w.blockedUntil
-		}
-		if op == EndpointRegister {
-			out.RegisterRequests, out.RegisterBlockedUntil = len(w.reqs), until
-		} else {
-			out.DeregisterRequests, out.DeregisterBlockedUntil = len(w.reqs), until
-		}
-	}
+	out.RegisterRequests, out.RegisterBlockedUntil = s.windowState(n, EndpointRegister, now)
+	out.DeregisterRequests, out.DeregisterBlockedUntil = s.windowState(n, EndpointDeregister, now)
 	return out
+}
+
+// windowState is how many op requests the number made in the window ending
+// now, and the end of its block (zero when not blocked). The caller holds s.mu.
+func (s *Server) windowState(n *number, op string, now time.Time) (int, time.Time) {
+	w := s.windows[windowKey{n.digits(), op}]
+	if w == nil {
+		return 0, time.Time{}
+	}
+	w.prune(now)
+	if now.Before(w.blockedUntil) {
+		return len(w.reqs), w.blockedUntil
+	}
+	return len(w.reqs), time.Time{}
 }
 
 // displayNumber formats a number the way the Graph API shows it: NANP
@@ -391,10 +391,6 @@ func (s *Server) windowCount(id, op string) int {
 	if n == nil {
 		return 0
 	}
-	w := s.windows[windowKey{n.digits(), op}]
-	if w == nil {
-		return 0
-	}
-	w.prune(s.now())
-	return len(w.reqs)
+	count, _ := s.windowState(n, op, s.now())
+	return count
 }
