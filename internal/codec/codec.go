@@ -127,23 +127,20 @@ func NewDataConverter(k *Keyring) converter.DataConverter {
 	return converter.NewCodecDataConverter(converter.GetDefaultDataConverter(), NewCodec(k))
 }
 
-// NewFailureConverter returns a failure converter that serializes failure
-// details with dc and also moves failure messages and stack traces into
-// encoded attributes, where dc encrypts them. Without it an error message
-// such as "invalid PIN 012345" would be stored in clear.
-func NewFailureConverter(dc converter.DataConverter) converter.FailureConverter {
-	return temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
-		DataConverter:          dc,
-		EncodeCommonAttributes: true,
-	})
-}
-
 // ClientOptions returns the data and failure converters every Temporal client
 // of this project (worker, starter, client package) must use, so that one
 // line wires encryption in:
 //
 //	opts.DataConverter, opts.FailureConverter = codec.ClientOptions(keys)
+//
+// The failure converter serializes failure details with the data converter
+// and also moves failure messages and stack traces into encoded attributes,
+// where it encrypts them. Without it an error message such as "invalid PIN
+// 012345" would be stored in clear.
 func ClientOptions(k *Keyring) (converter.DataConverter, converter.FailureConverter) {
 	dc := NewDataConverter(k)
-	return dc, NewFailureConverter(dc)
+	return dc, temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{
+		DataConverter:          dc,
+		EncodeCommonAttributes: true,
+	})
 }
