@@ -115,12 +115,13 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 		return errors.New("-tls-cert and -tls-key must be set together")
 	}
 
+	allowedOrigins, servedNamespaces := codecserver.ParseList(*origins), codecserver.ParseList(*namespaces)
 	h, err := codecserver.New(codecserver.Options{
 		Codec:                codec.NewCodec(keys),
 		Token:                token,
 		AllowUnauthenticated: *noAuth,
-		AllowedOrigins:       codecserver.ParseList(*origins),
-		Namespaces:           codecserver.ParseList(*namespaces),
+		AllowedOrigins:       allowedOrigins,
+		Namespaces:           servedNamespaces,
 		Logger:               log,
 	})
 	if err != nil {
@@ -150,8 +151,8 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 		"auth", authMode,
 		"key_ids", keys.IDs(),
 		"primary_key_id", keys.PrimaryID(),
-		"origins", orDefaultList(codecserver.ParseList(*origins), codecserver.DefaultOrigins),
-		"namespaces", codecserver.ParseList(*namespaces),
+		"origins", orDefaultList(allowedOrigins, codecserver.DefaultOrigins),
+		"namespaces", servedNamespaces,
 	)
 
 	errc := make(chan error, 1)
