@@ -47,6 +47,9 @@ for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
+say "building bin/ (worker, starter, simulator, codecserver)"
+"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver
+
 # .local holds the dev payload key, the codec token, the Temporal database
 # and the logs; it is git-ignored and survives restarts.
 mkdir -p "$LOCAL"
@@ -54,7 +57,7 @@ chmod 700 "$LOCAL"
 umask 077
 
 if [ ! -s "$LOCAL/codec-keys" ]; then
-	key="$("$GO" run ./codecserver -generate-key 2>/dev/null || head -c32 /dev/urandom | base64)"
+	key="$("$BIN/codecserver" -generate-key)"
 	printf '# dev payload key, made by scripts/run-local.sh; format id:base64key, last line encrypts\ndev-%s:%s\n' \
 		"$(date +%Y%m%d)" "$key" >"$LOCAL/codec-keys"
 	say "generated a dev payload key in .local/codec-keys"
@@ -63,9 +66,6 @@ if [ ! -s "$LOCAL/codec-token" ]; then
 	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
 fi
 umask 022
-
-say "building bin/ (worker, starter, simulator, codecserver)"
-"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver
 
 # The codec server decrypts payloads for Temporal UI. The dev UI of
 # `temporal server start-dev` cannot send a bearer token, so it runs without
