@@ -189,17 +189,13 @@ Exit status: 0 done, 1 failed, 2 bad input.
 // report prints err on one line per refused field, naming fields as the
 // command line spells them.
 func report(w io.Writer, cmd string, err error) {
-	var lines []string
 	for _, e := range flatten(err) {
+		msg := e.Error()
 		var ie *onboarding.InputError
 		if errors.As(e, &ie) {
-			lines = append(lines, fieldName(ie.Field)+": "+ie.Rule)
-		} else {
-			lines = append(lines, e.Error())
+			msg = fieldName(ie.Field) + ": " + ie.Rule
 		}
-	}
-	for _, l := range lines {
-		fmt.Fprintf(w, "starter %s: %s\n", cmd, l)
+		fmt.Fprintf(w, "starter %s: %s\n", cmd, msg)
 	}
 }
 

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
@@ -283,4 +285,31 @@ func TestPINOrCodeInTheWrongPlaceIsNotEchoed(t *testing.T) {
 	te.vars[envPIN] = "123456"
 	_, err := parseFix(te.env, []string{"+15551234567", "--new-pin=true"})
 	assert.NoError(t, err, "--new-pin=true is still a boolean flag")
+}
+
+// capturingTemporal records the input of a workflow start and refuses it.
+type capturingTemporal struct {
+	client.Client
+	got *onboarding.OnboardInput
+}
+
+func (c capturingTemporal) ExecuteWorkflow(_ context.Context, _ client.StartWorkflowOptions, _ any, args ...any) (client.WorkflowRun, error) {
+	*c.got = args[0].(onboarding.OnboardInput)
+	return nil, errors.New("test: not started")
+}
+
+func TestOnboardFlagsReachTheInput(t *testing.T) {
+	te := newTestEnv(t)
+	te.vars[envPIN] = "012345"
+	inv, err := parseOnboardWith(t, te, "--region", " ch", "--method", "voice", "--language", "de_DE", "--cc", "+1",
+		"--migrate", "--code-wait", "2h", "--name-check-interval", "5m", "--preverified-id", "42")
+	require.NoError(t, err)
+	var got onboarding.OnboardInput
+	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}))
+	require.ErrorContains(t, err, "not started")
+	assert.Equal(t, onboarding.OnboardInput{
+		WABAID: "100000000000001", CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",
+		PIN: "012345", Region: "CH", CodeMethod: onboarding.CodeVoice, Language: "de_DE", Migrate: true,
+		PreverifiedID: "42", CodeWait: 2 * time.Hour, NameCheckInterval: 5 * time.Minute,
+	}, got)
 }
