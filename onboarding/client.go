@@ -237,14 +237,7 @@ func codeInput(number, code string) (string, CodeInput, error) {
 // ResendCode asks Meta for a new code, by in.Method if set.
 func (c *Client) ResendCode(ctx context.Context, number string, in ResendInput) error {
 	id, err := workflowIDFor(number)
-	errs := []error{err}
-	if in.Method != "" {
-		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
-	}
-	if in.Language != "" {
-		errs = append(errs, validate.Language("language", in.Language))
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(err, in.Validate()); err != nil {
 		return err
 	}
 	return c.wrap(id, SignalResendCode, c.tc.SignalWorkflow(ctx, id, "", SignalResendCode, in))
@@ -328,11 +321,7 @@ func (c *Client) operation(ctx context.Context, id, name string, wait bool, args
 // set replacing the run's input, and returns the run's status once resumed.
 func (c *Client) FixInput(ctx context.Context, number string, fix FixInput) (Status, error) {
 	id, err := workflowIDFor(number)
-	errs := []error{err, fix.Validate()}
-	if fix.ClearRegion && fix.Region != "" {
-		errs = append(errs, &InputError{Field: "region", Rule: "must be empty when clear_region is set"})
-	}
-	if err := errors.Join(errs...); err != nil {
+	if err := errors.Join(err, fix.Validate()); err != nil {
 		return Status{}, err
 	}
 	var st Status

@@ -154,6 +154,19 @@ type ResendInput struct {
 	Language string     `json:"language,omitempty"`
 }
 
+// Validate applies the start input's rules to the fields a resend
+// overrides; empty fields keep the run's values.
+func (in ResendInput) Validate() error {
+	var errs []error
+	if in.Method != "" {
+		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
+	}
+	if in.Language != "" {
+		errs = append(errs, validate.Language("language", in.Language))
+	}
+	return errors.Join(errs...)
+}
+
 // ChangeRegionInput names the new data localization region; "" turns local
 // storage off.
 type ChangeRegionInput struct {
@@ -176,6 +189,9 @@ func (f FixInput) Validate() error {
 		errs = append(errs, validate.PIN("pin", f.PIN))
 	}
 	errs = append(errs, validate.Region("region", f.Region))
+	if f.ClearRegion && f.Region != "" {
+		errs = append(errs, &validate.Error{Field: "region", Rule: "must be empty when clear_region is set"})
+	}
 	if f.DisplayName != "" {
 		errs = append(errs, validate.DisplayName("display_name", f.DisplayName))
 	}

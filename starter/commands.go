@@ -377,14 +377,7 @@ func parseResend(e *env, args []string) (*invocation, error) {
 	fs.StringVar(&lang, "language", "", "language of the message (default: the run's)")
 	number, err := fs.parseNumber(args, func() error {
 		in = onboarding.ResendInput{Method: onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method))), Language: lang}
-		var errs []error
-		if in.Method != "" {
-			errs = append(errs, validate.CodeMethod("method", string(in.Method)))
-		}
-		if in.Language != "" {
-			errs = append(errs, validate.Language("language", in.Language))
-		}
-		return errors.Join(errs...)
+		return in.Validate()
 	})
 	if err != nil {
 		return nil, err
@@ -563,11 +556,7 @@ func parseFix(e *env, args []string) (*invocation, error) {
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the new PIN (implies --new-pin)")
 	number, err := fs.parseNumber(args, func() error {
 		fix.Region = strings.ToUpper(strings.TrimSpace(fix.Region))
-		err := fix.Validate()
-		if fix.ClearRegion && fix.Region != "" {
-			err = errors.Join(err, inputErr("region", "must not be given with --clear-region"))
-		}
-		return err
+		return fix.Validate()
 	})
 	if err != nil {
 		return nil, err

@@ -41,7 +41,7 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 			sel.AddReceive(resendCh, func(c workflow.ReceiveChannel, _ bool) {
 				var in onboarding.ResendInput
 				c.Receive(ctx, &in)
-				if err := checkResend(in); err != nil || !r.awaitingCode {
+				if err := in.Validate(); err != nil || !r.awaitingCode {
 					r.logger.Warn("ignored a resend-code signal", "stage", string(r.stage), "error", err)
 					return
 				}
@@ -137,17 +137,4 @@ var operationHelp = map[operationKind]string{
 	opChangeRegion: "Deregister, then register with a new data localization region (empty: none)",
 	opReregister:   "Register again to apply an approved display-name change",
 	opDeregister:   "Deregister the number from the Cloud API",
-}
-
-// checkResend applies the start input's rules to the fields a resend
-// overrides; empty fields keep the run's values.
-func checkResend(in onboarding.ResendInput) error {
-	var errs []error
-	if in.Method != "" {
-		errs = append(errs, validate.CodeMethod("method", string(in.Method)))
-	}
-	if in.Language != "" {
-		errs = append(errs, validate.Language("language", in.Language))
-	}
-	return errors.Join(errs...)
 }
