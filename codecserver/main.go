@@ -57,7 +57,7 @@ func main() {
 	err := run(ctx, os.Args[1:], os.Getenv, os.ReadFile, os.Stdout, os.Stderr, nil)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
-		os.Exit(2)
+		os.Exit(0) // as the worker, starter and simulator do for -h
 	case err != nil:
 		fmt.Fprintln(os.Stderr, "codecserver:", err)
 		os.Exit(1)
