@@ -4,10 +4,16 @@ SHELL := /bin/bash
 GO ?= go
 
 TEMPORAL_CLI_VERSION := v1.5.1
-# The CLI lives outside go.mod on purpose: requiring it pulls Temporal server
-# v1.29.1, which does not compile against the SDK this project uses.
+# The CLI is built from its own tools module (tools/temporal), not from
+# go.mod: requiring it here would pull Temporal server v1.29.1, which does not
+# compile against the SDK this project uses. The tools module also lifts
+# modernc.org/sqlite from the CLI's v1.34.1 to v1.44.3: v1.34.1 wedges the dev
+# server after a cancelled query (every SQLite call then fails with
+# "interrupted (9)"; temporalio/temporal#9198). The directory name carries the
+# driver version so a stale build is never reused.
+SQLITE_VERSION := v1.44.3
 TOOLS_DIR := $(CURDIR)/.tools
-TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_CLI_VERSION)/temporal
+TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_CLI_VERSION)-sqlite$(SQLITE_VERSION)/temporal
 BIN := $(CURDIR)/bin
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
@@ -18,9 +24,9 @@ all: build
 
 tools: $(TEMPORAL)
 
-$(TEMPORAL):
-	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) (a few minutes the first time, then cached)"
-	GOBIN=$(dir $(TEMPORAL)) $(GO) install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_CLI_VERSION)
+$(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
+	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) with sqlite $(SQLITE_VERSION) (minutes the first time, then cached)"
+	cd tools/temporal && $(GO) build -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
 
 build:
 	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver
