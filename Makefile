@@ -26,7 +26,7 @@ tools: $(TEMPORAL)
 
 $(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
 	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) with sqlite $(SQLITE_VERSION) (minutes the first time, then cached)"
-	cd tools/temporal && $(GO) build -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
+	cd tools/temporal && CGO_ENABLED=0 $(GO) build -ldflags '-s -w -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)' -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
 
 build:
 	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver
