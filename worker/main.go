@@ -33,6 +33,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/secretenv"
 	"github.com/wa-onboarding/onboarding/internal/temporalconn"
 	"github.com/wa-onboarding/onboarding/onboarding"
 	"github.com/wa-onboarding/onboarding/workflows"
@@ -43,7 +44,7 @@ import (
 const (
 	envGraphURL  = "GRAPH_API_URL"
 	envToken     = "WHATSAPP_ACCESS_TOKEN"
-	envTokenFile = "WHATSAPP_ACCESS_TOKEN_FILE"
+	envTokenFile = envToken + secretenv.FileSuffix
 )
 
 func main() {
@@ -142,31 +143,18 @@ func graphClient(getenv func(string) string, readFile func(string) ([]byte, erro
 }
 
 // accessToken reads the Graph API token from WHATSAPP_ACCESS_TOKEN or the
-// file WHATSAPP_ACCESS_TOKEN_FILE names (a mounted secret). Errors never
-// quote the token.
+// file WHATSAPP_ACCESS_TOKEN_FILE names (a mounted secret), by the rules of
+// package secretenv. Errors never quote the token.
 func accessToken(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
-	token, file := strings.TrimSpace(getenv(envToken)), strings.TrimSpace(getenv(envTokenFile))
+	sec, err := secretenv.Lookup(getenv, readFile, envToken)
 	switch {
-	case token != "" && file != "":
-		return "", fmt.Errorf("both %s and %s are set; set only one", envToken, envTokenFile)
-	case file != "":
-		b, err := readFile(file)
-		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", fmt.Errorf("%s: cannot read %s: %v", envTokenFile, file, err)
-		}
-		token = strings.TrimSpace(string(b))
-		if token == "" {
-			return "", fmt.Errorf("%s: %s is empty", envTokenFile, file)
-		}
-	case token == "":
+	case errors.Is(err, secretenv.ErrNotSet):
 		return "", fmt.Errorf("no Graph API access token: set %s or %s (a file holding the token)", envToken, envTokenFile)
+	case err != nil:
+		return "", fmt.Errorf("Graph API access token: %w", err)
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return "", errors.New("Graph API access token: must be a single line without spaces")
+	if strings.ContainsAny(sec.Value, " \t\r\n") {
+		return "", fmt.Errorf("Graph API access token: %s must be a single line without spaces", sec.Source())
 	}
-	return token, nil
+	return sec.Value, nil
 }
