@@ -7,6 +7,9 @@
 //	TEMPORAL_PROFILE       Temporal connection (Temporal's env configuration)
 //	WA_CODEC_KEYS or
 //	WA_CODEC_KEYS_FILE     payload encryption keys (id:base64key)
+//	WA_SEAL_PRIVATE_KEYS or
+//	WA_SEAL_PRIVATE_KEYS_FILE
+//	                       keys that open sealed PINs and codes (id:base64)
 //	WA_INSECURE_PLAIN_PAYLOADS=1
 //	                       run without keys (throwaway dev servers only)
 //	GRAPH_API_URL          Graph API base URL (default the real one)
@@ -33,6 +36,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 	"github.com/wa-onboarding/onboarding/internal/temporalconn"
 	"github.com/wa-onboarding/onboarding/onboarding"
@@ -81,6 +85,12 @@ func run(plainPayloads bool) error {
 	if err != nil {
 		return err
 	}
+	// Loaded here so that a malformed key fails at start-up; the activities
+	// will open sealed PINs and codes with it (see package internal/seal).
+	opener, err := sealOpener(os.Getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
 
 	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads})
 	if err != nil {
@@ -107,6 +117,7 @@ func run(plainPayloads bool) error {
 		zap.Bool("payloads_encrypted", !info.PlainPayloads()),
 		zap.Strings("codec_key_ids", info.KeyIDs),
 		zap.String("codec_primary_key_id", info.PrimaryKeyID),
+		zap.Strings("seal_key_ids", sealKeyIDs(opener)),
 		zap.String("graph_api_host", graphURL.Host),
 		zap.String("graph_api_path", graphURL.Path),
 	)
@@ -140,6 +151,24 @@ func graphClient(getenv func(string) string, readFile func(string) ([]byte, erro
 		return nil, nil, fmt.Errorf("graph client: %w", err)
 	}
 	return g, u, nil
+}
+
+// sealOpener loads the workers' seal keys from WA_SEAL_PRIVATE_KEYS or
+// WA_SEAL_PRIVATE_KEYS_FILE; it returns nil if neither is set, since nothing
+// is sealed yet.
+func sealOpener(getenv func(string) string, readFile func(string) ([]byte, error)) (*seal.Opener, error) {
+	o, err := seal.LoadOpener(getenv, readFile)
+	if errors.Is(err, seal.ErrNoKeys) {
+		return nil, nil
+	}
+	return o, err
+}
+
+func sealKeyIDs(o *seal.Opener) []string {
+	if o == nil {
+		return nil
+	}
+	return o.IDs()
 }
 
 // accessToken reads the Graph API token from WHATSAPP_ACCESS_TOKEN or the
