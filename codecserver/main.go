@@ -73,7 +73,7 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", orDefault(env(envAddr), defaultAddr), "listen `address`; keep it on loopback unless TLS and a token protect it (env "+envAddr+")")
 	origins := fs.String("origins", env(envOrigins), "comma-separated Temporal UI `origins` allowed by CORS (env "+envOrigins+", default "+strings.Join(codecserver.DefaultOrigins, ",")+")")
-	namespaces := fs.String("namespaces", env(envNamespaces), "comma-separated `namespaces` to serve, from the X-Namespace header; empty serves all (env "+envNamespaces+")")
+	namespaces := fs.String("namespaces", env(envNamespaces), "comma-separated `namespaces` to serve: endpoint URL .../NAMESPACE, or X-Namespace with a bare /decode; empty serves all (env "+envNamespaces+")")
 	tlsCert := fs.String("tls-cert", env(envTLSCert), "TLS certificate `file`; serve HTTPS when set with -tls-key (env "+envTLSCert+")")
 	tlsKey := fs.String("tls-key", env(envTLSKey), "TLS private key `file` (env "+envTLSKey+")")
 	noAuth := fs.Bool("insecure-no-auth", false, "serve without a bearer token; local development on a loopback address only")
