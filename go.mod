@@ -10,6 +10,7 @@ require (
 	go.temporal.io/sdk/contrib/envconfig v1.0.2
 	go.uber.org/zap v1.28.0
 	go.uber.org/zap/exp v0.3.0
+	golang.org/x/crypto v0.55.0
 	golang.org/x/term v0.47.0
 	google.golang.org/protobuf v1.36.11
 )

@@ -31,6 +31,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
+	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
 // Environment variables, in addition to those of codec.LoadKeys.
@@ -39,7 +40,7 @@ const (
 	envOrigins    = "WA_CODEC_ORIGINS"
 	envNamespaces = "WA_CODEC_NAMESPACES"
 	envToken      = "WA_CODEC_AUTH_TOKEN"
-	envTokenFile  = "WA_CODEC_AUTH_TOKEN_FILE"
+	envTokenFile  = envToken + secretenv.FileSuffix
 	envTLSCert    = "WA_CODEC_TLS_CERT"
 	envTLSKey     = "WA_CODEC_TLS_KEY"
 )
@@ -72,7 +73,7 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", orDefault(env(envAddr), defaultAddr), "listen `address`; keep it on loopback unless TLS and a token protect it (env "+envAddr+")")
 	origins := fs.String("origins", env(envOrigins), "comma-separated Temporal UI `origins` allowed by CORS (env "+envOrigins+", default "+strings.Join(codecserver.DefaultOrigins, ",")+")")
-	namespaces := fs.String("namespaces", env(envNamespaces), "comma-separated `namespaces` to serve, from the X-Namespace header; empty serves all (env "+envNamespaces+")")
+	namespaces := fs.String("namespaces", env(envNamespaces), "comma-separated `namespaces` to serve: endpoint URL .../NAMESPACE, or X-Namespace with a bare /decode; empty serves all (env "+envNamespaces+")")
 	tlsCert := fs.String("tls-cert", env(envTLSCert), "TLS certificate `file`; serve HTTPS when set with -tls-key (env "+envTLSCert+")")
 	tlsKey := fs.String("tls-key", env(envTLSKey), "TLS private key `file` (env "+envTLSKey+")")
 	noAuth := fs.Bool("insecure-no-auth", false, "serve without a bearer token; local development on a loopback address only")
@@ -184,27 +185,23 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 	return nil
 }
 
+// loadToken reads the bearer token by the rules of package secretenv; it is
+// optional here because -insecure-no-auth runs without one.
 func loadToken(env func(string) string, readFile func(string) ([]byte, error)) (string, error) {
-	token, file := env(envToken), env(envTokenFile)
-	if token != "" && file != "" {
-		return "", errors.New("both " + envToken + " and " + envTokenFile + " are set; set only one")
+	sec, err := secretenv.Lookup(env, readFile, envToken)
+	switch {
+	case errors.Is(err, secretenv.ErrNotSet):
+		return "", nil
+	case err != nil:
+		return "", err
 	}
-	if file != "" {
-		b, err := readFile(file)
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", envTokenFile, err)
-		}
-		token = string(b)
+	if len(sec.Value) < minTokenLen {
+		return "", fmt.Errorf("%s: auth token must be at least %d characters (generate one with: openssl rand -base64 32)", sec.Source(), minTokenLen)
 	}
-	// Secret files and env files commonly end in a newline.
-	token = strings.TrimSpace(token)
-	if token != "" && len(token) < minTokenLen {
-		return "", fmt.Errorf("auth token must be at least %d characters (generate one with: openssl rand -base64 32)", minTokenLen)
+	if strings.ContainsAny(sec.Value, " \t\r\n") {
+		return "", fmt.Errorf("%s: auth token must not contain whitespace", sec.Source())
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return "", errors.New("auth token must not contain whitespace")
-	}
-	return token, nil
+	return sec.Value, nil
 }
 
 func isLoopback(addr string) bool {

@@ -65,6 +65,8 @@ func TestRefusesToStart(t *testing.T) {
 		{"no token", nil, map[string]string{codec.EnvKeys: keys}, "no auth token"},
 		{"short token", nil, map[string]string{codec.EnvKeys: keys, envToken: "short"}, "at least 16"},
 		{"token and file", nil, map[string]string{codec.EnvKeys: keys, envToken: testToken, envTokenFile: "/t"}, "set only one"},
+		{"unreadable token file", nil, map[string]string{codec.EnvKeys: keys, envTokenFile: "/t"}, envTokenFile + ": cannot read /t"},
+		{"token with space", nil, map[string]string{codec.EnvKeys: keys, envToken: testToken + " x"}, envToken + ": auth token must not contain whitespace"},
 		{"no-auth with token", []string{"-insecure-no-auth"}, map[string]string{codec.EnvKeys: keys, envToken: testToken}, "conflicts"},
 		{"no-auth off loopback", []string{"-insecure-no-auth", "-addr", "0.0.0.0:0"}, map[string]string{codec.EnvKeys: keys}, "loopback"},
 		{"no-auth all interfaces", []string{"-insecure-no-auth", "-addr", ":0"}, map[string]string{codec.EnvKeys: keys}, "loopback"},

@@ -47,8 +47,8 @@ for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
-say "building bin/ (worker, starter, simulator, codecserver)"
-"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver
+say "building bin/ (worker, starter, simulator, codecserver, sealkey)"
+"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey
 
 # .local holds the dev payload key, the codec token, the Temporal database
 # and the logs; it is git-ignored and survives restarts.
@@ -61,6 +61,20 @@ if [ ! -s "$LOCAL/codec-keys" ]; then
 	printf '# dev payload key, made by scripts/run-local.sh; format id:base64key, last line encrypts\ndev-%s:%s\n' \
 		"$(date +%Y%m%d)" "$key" >"$LOCAL/codec-keys"
 	say "generated a dev payload key in .local/codec-keys"
+fi
+# The dev seal key pair: the private half for the worker only, the public
+# half for whatever seals PINs and codes (starter, clients). The codec server
+# gets neither, so the UI shows sealed secrets as opaque tokens.
+if [ ! -s "$LOCAL/seal-private-keys" ]; then
+	{
+		echo '# dev seal keys (worker only), made by scripts/run-local.sh; format id:base64, last line seals'
+		"$BIN/sealkey" generate -id "dev-seal-$(date +%Y%m%d)"
+	} >"$LOCAL/seal-private-keys"
+	say "generated a dev seal key pair in .local/seal-private-keys"
+fi
+if [ ! -s "$LOCAL/seal-public-keys" ] || [ "$LOCAL/seal-private-keys" -nt "$LOCAL/seal-public-keys" ]; then
+	WA_SEAL_PRIVATE_KEYS='' WA_SEAL_PRIVATE_KEYS_FILE="$LOCAL/seal-private-keys" \
+		"$BIN/sealkey" public >"$LOCAL/seal-public-keys"
 fi
 if [ ! -s "$LOCAL/codec-token" ]; then
 	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
@@ -142,6 +156,8 @@ MSG
 
 export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
 export WA_CODEC_KEYS_FILE="$LOCAL/codec-keys"
+unset WA_SEAL_PRIVATE_KEYS
+export WA_SEAL_PRIVATE_KEYS_FILE="$LOCAL/seal-private-keys"
 export LOG_FORMAT="${LOG_FORMAT:-console}"
 # The worker runs as a job waited for, not exec'd nor in the foreground, so
 # that a signal to this script alone also reaches the trap at once; the

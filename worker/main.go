@@ -7,6 +7,9 @@
 //	TEMPORAL_PROFILE       Temporal connection (Temporal's env configuration)
 //	WA_CODEC_KEYS or
 //	WA_CODEC_KEYS_FILE     payload encryption keys (id:base64key)
+//	WA_SEAL_PRIVATE_KEYS or
+//	WA_SEAL_PRIVATE_KEYS_FILE
+//	                       keys that open sealed PINs and codes (id:base64)
 //	WA_INSECURE_PLAIN_PAYLOADS=1
 //	                       run without keys (throwaway dev servers only)
 //	GRAPH_API_URL          Graph API base URL (default the real one)
@@ -33,6 +36,8 @@ import (
 
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/secretenv"
 	"github.com/wa-onboarding/onboarding/internal/temporalconn"
 	"github.com/wa-onboarding/onboarding/onboarding"
 	"github.com/wa-onboarding/onboarding/workflows"
@@ -43,7 +48,7 @@ import (
 const (
 	envGraphURL  = "GRAPH_API_URL"
 	envToken     = "WHATSAPP_ACCESS_TOKEN"
-	envTokenFile = "WHATSAPP_ACCESS_TOKEN_FILE"
+	envTokenFile = envToken + secretenv.FileSuffix
 )
 
 func main() {
@@ -80,6 +85,12 @@ func run(plainPayloads bool) error {
 	if err != nil {
 		return err
 	}
+	// Loaded here so that a malformed key fails at start-up; the activities
+	// will open sealed PINs and codes with it (see package internal/seal).
+	opener, err := sealOpener(os.Getenv, os.ReadFile)
+	if err != nil {
+		return err
+	}
 
 	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads})
 	if err != nil {
@@ -106,6 +117,7 @@ func run(plainPayloads bool) error {
 		zap.Bool("payloads_encrypted", !info.PlainPayloads()),
 		zap.Strings("codec_key_ids", info.KeyIDs),
 		zap.String("codec_primary_key_id", info.PrimaryKeyID),
+		zap.Strings("seal_key_ids", sealKeyIDs(opener)),
 		zap.String("graph_api_host", graphURL.Host),
 		zap.String("graph_api_path", graphURL.Path),
 	)
@@ -141,32 +153,37 @@ func graphClient(getenv func(string) string, readFile func(string) ([]byte, erro
 	return g, u, nil
 }
 
+// sealOpener loads the workers' seal keys from WA_SEAL_PRIVATE_KEYS or
+// WA_SEAL_PRIVATE_KEYS_FILE; it returns nil if neither is set, since nothing
+// is sealed yet.
+func sealOpener(getenv func(string) string, readFile func(string) ([]byte, error)) (*seal.Opener, error) {
+	o, err := seal.LoadOpener(getenv, readFile)
+	if errors.Is(err, seal.ErrNoKeys) {
+		return nil, nil
+	}
+	return o, err
+}
+
+func sealKeyIDs(o *seal.Opener) []string {
+	if o == nil {
+		return nil
+	}
+	return o.IDs()
+}
+
 // accessToken reads the Graph API token from WHATSAPP_ACCESS_TOKEN or the
-// file WHATSAPP_ACCESS_TOKEN_FILE names (a mounted secret). Errors never
-// quote the token.
+// file WHATSAPP_ACCESS_TOKEN_FILE names (a mounted secret), by the rules of
+// package secretenv. Errors never quote the token.
 func accessToken(getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
-	token, file := strings.TrimSpace(getenv(envToken)), strings.TrimSpace(getenv(envTokenFile))
+	sec, err := secretenv.Lookup(getenv, readFile, envToken)
 	switch {
-	case token != "" && file != "":
-		return "", fmt.Errorf("both %s and %s are set; set only one", envToken, envTokenFile)
-	case file != "":
-		b, err := readFile(file)
-		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", fmt.Errorf("%s: cannot read %s: %v", envTokenFile, file, err)
-		}
-		token = strings.TrimSpace(string(b))
-		if token == "" {
-			return "", fmt.Errorf("%s: %s is empty", envTokenFile, file)
-		}
-	case token == "":
+	case errors.Is(err, secretenv.ErrNotSet):
 		return "", fmt.Errorf("no Graph API access token: set %s or %s (a file holding the token)", envToken, envTokenFile)
+	case err != nil:
+		return "", fmt.Errorf("Graph API access token: %w", err)
 	}
-	if strings.ContainsAny(token, " \t\r\n") {
-		return "", errors.New("Graph API access token: must be a single line without spaces")
+	if strings.ContainsAny(sec.Value, " \t\r\n") {
+		return "", fmt.Errorf("Graph API access token: %s must be a single line without spaces", sec.Source())
 	}
-	return token, nil
+	return sec.Value, nil
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -68,4 +69,23 @@ func TestGraphClient(t *testing.T) {
 
 	_, _, err = graphClient(envOf(map[string]string{envToken: secret, envGraphURL: "graph.facebook.com"}), files(nil))
 	assert.ErrorContains(t, err, envGraphURL)
+}
+
+func TestSealOpener(t *testing.T) {
+	o, err := sealOpener(envOf(nil), files(nil))
+	require.NoError(t, err)
+	assert.Nil(t, o, "no seal keys configured: sealing is off")
+	assert.Empty(t, sealKeyIDs(o))
+
+	k, err := seal.GenerateKey("w1")
+	require.NoError(t, err)
+	o, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys + "_FILE": "/run/secrets/seal"}),
+		files(map[string]string{"/run/secrets/seal": k.Encode() + "\n"}))
+	require.NoError(t, err)
+	assert.Equal(t, []string{"w1"}, sealKeyIDs(o))
+
+	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys: "w1:short"}), files(nil))
+	require.ErrorContains(t, err, seal.EnvPrivateKeys)
+	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys + "_FILE": "/nope"}), files(nil))
+	require.ErrorContains(t, err, "cannot read /nope")
 }

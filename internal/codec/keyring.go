@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
 // KeySize is the length in bytes of every key: AES-256.
@@ -18,7 +20,7 @@ const (
 	// EnvKeys holds a key spec: "id1:base64key,id2:base64key".
 	EnvKeys = "WA_CODEC_KEYS"
 	// EnvKeysFile names a file with one "id:base64key" per line.
-	EnvKeysFile = "WA_CODEC_KEYS_FILE"
+	EnvKeysFile = EnvKeys + secretenv.FileSuffix
 	// EnvPrimaryKeyID optionally names the key that encrypts, overriding
 	// the "last key encrypts" rule so that a new key can be distributed to
 	// every decoder before anyone encrypts with it.
@@ -160,34 +162,28 @@ func ParseKeys(spec string) (*Keyring, error) {
 // "id:base64key" per line where blank lines and lines starting with '#' are
 // ignored. In both the last key is primary, unless EnvPrimaryKeyID names
 // another configured key. Setting both EnvKeys and EnvKeysFile is an error,
-// as is setting neither (ErrNoKeys).
+// as is setting neither (ErrNoKeys); package secretenv reads them.
 //
 // env and readFile are typically os.Getenv and os.ReadFile.
 func LoadKeys(env func(string) string, readFile func(string) ([]byte, error)) (*Keyring, error) {
-	spec, file := strings.TrimSpace(env(EnvKeys)), strings.TrimSpace(env(EnvKeysFile))
-	var (
-		k   *Keyring
-		err error
-	)
+	sec, err := secretenv.Lookup(env, readFile, EnvKeys)
 	switch {
-	case spec != "" && file != "":
-		return nil, fmt.Errorf("codec: both %s and %s are set; set only one", EnvKeys, EnvKeysFile)
-	case spec != "":
-		k, err = parseEntries(EnvKeys, "entry", strings.Split(spec, ","))
-	case file != "":
-		data, rerr := readFile(file)
-		if rerr != nil {
-			return nil, fmt.Errorf("codec: %s: %w", EnvKeysFile, rerr)
-		}
-		lines := strings.Split(string(data), "\n")
+	case errors.Is(err, secretenv.ErrNotSet):
+		return nil, ErrNoKeys
+	case err != nil:
+		return nil, fmt.Errorf("codec: %w", err)
+	}
+	var k *Keyring
+	if sec.FromFile() {
+		lines := strings.Split(sec.Value, "\n")
 		for i, l := range lines {
 			if strings.HasPrefix(strings.TrimSpace(l), "#") {
 				lines[i] = ""
 			}
 		}
-		k, err = parseEntries(EnvKeysFile+" "+file, "line", lines)
-	default:
-		return nil, ErrNoKeys
+		k, err = parseEntries(sec.Source(), "line", lines)
+	} else {
+		k, err = parseEntries(sec.Source(), "entry", strings.Split(sec.Value, ","))
 	}
 	if err != nil {
 		return nil, err

@@ -4,8 +4,22 @@
 //
 // The protocol is two endpoints, POST .../encode and POST .../decode, whose
 // request and response bodies are JSON of the form {"payloads": [...]}. Any
-// path prefix is accepted, so the CLI's "{namespace}" endpoint templating
-// works.
+// path prefix is accepted. When Options.Namespaces restricts the server, the
+// path segment just before /encode or /decode names the namespace, so that
+// each namespace has its own endpoint URL (https://codec.example/NS); a bare
+// /encode or /decode is then accepted only with an X-Namespace header.
+//
+// Which client sends what (checked against temporal CLI 1.5.1 and the
+// Temporal UI source):
+//
+//   - Temporal UI posts to <endpoint>/decode with "X-Namespace: <the
+//     namespace being viewed>"; it does not expand "{namespace}" in the
+//     endpoint.
+//   - The temporal CLI replaces "{namespace}" in --codec-endpoint and sets
+//     X-Namespace, both from --namespace, TEMPORAL_NAMESPACE or the profile;
+//     when the namespace is only the CLI's implicit default, both are
+//     empty: "{namespace}" becomes "" and X-Namespace is sent empty.
+//     Endpoints with the namespace written out work in every case.
 package codecserver
 
 import (
@@ -59,8 +73,12 @@ type Options struct {
 	// subject to this check.
 	AllowedOrigins []string
 
-	// Namespaces, if not empty, restricts the server to requests whose
-	// X-Namespace header names one of them.
+	// Namespaces, if not empty, restricts the server to requests for one of
+	// them. A request names its namespace by the path segment before
+	// /encode or /decode ("/NS/decode", after any prefix), or, for a bare
+	// "/decode", by its X-Namespace header. A non-empty X-Namespace that
+	// differs from the path's namespace is refused, as is a request that
+	// names none.
 	Namespaces []string
 
 	// MaxBodyBytes limits request bodies; zero means DefaultMaxBodyBytes.
@@ -159,7 +177,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.log.LogAttrs(r.Context(), slog.LevelInfo, "codec request",
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
-		slog.String("namespace", r.Header.Get("X-Namespace")),
+		slog.String("x_namespace", r.Header.Get("X-Namespace")),
 		slog.String("origin", r.Header.Get("Origin")),
 		slog.String("remote", r.RemoteAddr),
 		slog.Int("status", rec.status),
@@ -179,9 +197,12 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Access-Control-Allow-Credentials", "true")
 	}
 
-	if !strings.HasSuffix(r.URL.Path, "/encode") && !strings.HasSuffix(r.URL.Path, "/decode") {
-		http.NotFound(w, r)
-		return
+	prefix, ok := strings.CutSuffix(r.URL.Path, "/encode")
+	if !ok {
+		if prefix, ok = strings.CutSuffix(r.URL.Path, "/decode"); !ok {
+			http.NotFound(w, r)
+			return
+		}
 	}
 
 	switch r.Method {
@@ -205,9 +226,11 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, http.StatusText(http.StatusUnauthorized), http.StatusUnauthorized)
 		return
 	}
-	if h.namespaces != nil && !h.namespaces[r.Header.Get("X-Namespace")] {
-		http.Error(w, "namespace not allowed", http.StatusForbidden)
-		return
+	if h.namespaces != nil {
+		if msg := h.checkNamespace(prefix, r.Header.Get("X-Namespace")); msg != "" {
+			http.Error(w, msg, http.StatusForbidden)
+			return
+		}
 	}
 
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, h.maxBody))
@@ -224,6 +247,38 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request) {
 	hdr.Set("Cache-Control", "no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
 	h.codec.ServeHTTP(w, r)
+}
+
+// checkNamespace applies Options.Namespaces to a request whose path before
+// /encode or /decode is prefix; it returns the reason for refusing it, or "".
+func (h *handler) checkNamespace(prefix, header string) string {
+	// Temporal UI appends "/decode" to the configured endpoint, so an
+	// endpoint ending in '/' yields "//decode".
+	prefix = strings.TrimRight(prefix, "/")
+	fromPath := prefix[strings.LastIndexByte(prefix, '/')+1:]
+	header = strings.TrimSpace(header)
+	ns := fromPath
+	switch {
+	case fromPath != "" && header != "" && header != fromPath:
+		return fmt.Sprintf("X-Namespace %q does not match namespace %q of the endpoint path", bounded(header), bounded(fromPath))
+	case fromPath == "" && header == "":
+		return "no namespace: use the endpoint URL that ends in /<namespace>, or send X-Namespace " +
+			"(the temporal CLI sends it empty unless --namespace or TEMPORAL_NAMESPACE is set)"
+	case fromPath == "":
+		ns = header
+	}
+	if !h.namespaces[ns] {
+		return fmt.Sprintf("namespace %q is not served here", bounded(ns))
+	}
+	return ""
+}
+
+// bounded shortens client-supplied names echoed in responses.
+func bounded(s string) string {
+	if len(s) > 100 {
+		return s[:100] + "..."
+	}
+	return s
 }
 
 func (h *handler) authorized(r *http.Request) bool {

@@ -254,17 +254,101 @@ func TestBodyLimit(t *testing.T) {
 }
 
 func TestNamespaces(t *testing.T) {
-	srv := newServer(t, func(o *codecserver.Options) { o.Namespaces = []string{"onboarding"} })
+	srv := newServer(t, func(o *codecserver.Options) { o.Namespaces = []string{"onboarding", "staging"} })
 	body, _ := encryptedBody(t)
-	for ns, want := range map[string]int{"onboarding": http.StatusOK, "other": http.StatusForbidden, "": http.StatusForbidden} {
-		hdr := map[string]string{"Authorization": "Bearer " + token}
-		if ns != "" {
-			hdr["X-Namespace"] = ns
+	for _, tc := range []struct {
+		name   string
+		path   string
+		header *string // nil: not sent
+		want   int
+		reason string
+	}{
+		// Temporal UI: endpoint + "/decode", X-Namespace of the page.
+		{"UI, shared endpoint", "/decode", ptr("onboarding"), http.StatusOK, ""},
+		{"UI, shared endpoint, other namespace", "/decode", ptr("other"), http.StatusForbidden, `namespace "other" is not served`},
+		{"UI, per-namespace endpoint", "/onboarding/decode", ptr("onboarding"), http.StatusOK, ""},
+		{"UI, endpoint with trailing slash", "/onboarding//decode", ptr("onboarding"), http.StatusOK, ""},
+		{"UI, endpoint of another namespace", "/staging/decode", ptr("onboarding"), http.StatusForbidden, `X-Namespace "onboarding" does not match namespace "staging"`},
+		// temporal CLI 1.5.1 with --namespace or TEMPORAL_NAMESPACE:
+		// {namespace} expanded and X-Namespace set.
+		{"CLI, template, namespace given", "/onboarding/decode", ptr("onboarding"), http.StatusOK, ""},
+		{"CLI, template, namespace given, encode", "/staging/encode", ptr("staging"), http.StatusOK, ""},
+		// ... with the implicit default namespace: both empty.
+		{"CLI, template, implicit namespace", "/decode", ptr(""), http.StatusForbidden, "no namespace"},
+		{"CLI, literal endpoint, implicit namespace", "/onboarding/decode", ptr(""), http.StatusOK, ""},
+		{"CLI, literal endpoint under a prefix", "/codec/v1/onboarding/decode", ptr(""), http.StatusOK, ""},
+		{"CLI, literal endpoint, other namespace", "/other/decode", ptr(""), http.StatusForbidden, `namespace "other" is not served`},
+		// Other clients.
+		{"no header, bare path", "/decode", nil, http.StatusForbidden, "no namespace"},
+		{"no header, per-namespace path", "/staging/decode", nil, http.StatusOK, ""},
+		{"prefix taken for a namespace", "/codec/decode", ptr("onboarding"), http.StatusForbidden, "does not match"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			hdr := map[string]string{"Authorization": "Bearer " + token}
+			if tc.header != nil {
+				hdr["X-Namespace"] = *tc.header
+			}
+			resp, out := do(t, http.MethodPost, srv.URL+tc.path, body, hdr)
+			require.Equal(t, tc.want, resp.StatusCode, string(out))
+			require.Contains(t, string(out), tc.reason)
+			if tc.want != http.StatusOK {
+				require.NotContains(t, string(out), "012345")
+			}
+		})
+	}
+
+	t.Run("unauthenticated requests learn nothing about namespaces", func(t *testing.T) {
+		resp, out := do(t, http.MethodPost, srv.URL+"/other/decode", body, nil)
+		require.Equal(t, http.StatusUnauthorized, resp.StatusCode)
+		require.NotContains(t, string(out), "namespace")
+	})
+}
+
+// TestNamespacesWithRemoteCodec drives the restricted server with the SDK's
+// remote codec, the client inside the temporal CLI, set up as CLI 1.5.1
+// sets it up (temporalcli.payloadCodecInterceptor): "{namespace}" replaced
+// and X-Namespace set from the namespace the CLI knows, "" when it is the
+// implicit default.
+func TestNamespacesWithRemoteCodec(t *testing.T) {
+	srv := newServer(t, func(o *codecserver.Options) { o.Namespaces = []string{"onboarding"} })
+	cli := func(endpoint, namespace string) converter.PayloadCodec {
+		return converter.NewRemotePayloadCodec(converter.RemotePayloadCodecOptions{
+			Endpoint: strings.ReplaceAll(endpoint, "{namespace}", namespace),
+			ModifyRequest: func(r *http.Request) error {
+				r.Header.Set("X-Namespace", namespace)
+				r.Header.Set("Authorization", "Bearer "+token)
+				return nil
+			},
+		})
+	}
+	_, plain := encryptedBody(t)
+	enc, err := codec.NewCodec(newKeyring(t)).Encode(plain)
+	require.NoError(t, err)
+
+	for _, tc := range []struct {
+		endpoint, namespace string
+		ok                  bool
+	}{
+		{srv.URL + "/{namespace}", "onboarding", true},
+		{srv.URL + "/onboarding", "onboarding", true},
+		{srv.URL + "/onboarding", "", true}, // the fix: works without --namespace
+		{srv.URL + "/{namespace}", "", false},
+		{srv.URL, "", false},
+		{srv.URL + "/onboarding", "other", false},
+	} {
+		dec, err := cli(tc.endpoint, tc.namespace).Decode(enc)
+		if !tc.ok {
+			require.Error(t, err, "%s with namespace %q", tc.endpoint, tc.namespace)
+			continue
 		}
-		resp, _ := do(t, http.MethodPost, srv.URL+"/decode", body, hdr)
-		require.Equal(t, want, resp.StatusCode, "namespace %q", ns)
+		require.NoError(t, err, "%s with namespace %q", tc.endpoint, tc.namespace)
+		for i := range plain {
+			require.True(t, proto.Equal(plain[i], dec[i]))
+		}
 	}
 }
+
+func ptr(s string) *string { return &s }
 
 func TestAllowUnauthenticated(t *testing.T) {
 	srv := newServer(t, func(o *codecserver.Options) { o.Token, o.AllowUnauthenticated = "", true })
