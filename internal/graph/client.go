@@ -53,6 +53,7 @@ const (
 	OpRegister         = "register"
 	OpDeregister       = "deregister"
 	OpSetTwoStepPIN    = "set_two_step_pin"
+	OpGetSettings      = "get_settings"
 )
 
 // maxPages stops AllPhoneNumbers on a server that keeps inventing fresh
@@ -280,6 +281,27 @@ func (c *Client) GetPhoneNumber(ctx context.Context, phoneNumberID string, field
 		return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("%w: no id", ErrMalformedResponse)}
 	}
 	return p, nil
+}
+
+// GetSettings reads the number's settings (GET /{PHONE_NUMBER_ID}/settings),
+// of which the onboarding needs the storage configuration: whether local
+// storage is on and in which region. After a register whose answer was lost
+// it tells "registered with region X" from "not registered with it"; see
+// PhoneNumberSettings.Region.
+func (c *Client) GetSettings(ctx context.Context, phoneNumberID string) (*PhoneNumberSettings, error) {
+	const op = OpGetSettings
+	if err := validate.ID("phone_number_id", phoneNumberID); err != nil {
+		return nil, invalid(op, err)
+	}
+	var out PhoneNumberSettings
+	if err := c.call(ctx, op, http.MethodGet, pathOf(phoneNumberID, "settings"), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.StorageConfiguration == nil || out.StorageConfiguration.Status == "" {
+		return nil, &Error{Op: op, HTTPStatus: http.StatusOK,
+			Err: fmt.Errorf("%w: no storage_configuration.status", ErrMalformedResponse)}
+	}
+	return &out, nil
 }
 
 // RequestCode asks Meta to send an ownership code to the number by SMS or

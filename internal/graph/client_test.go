@@ -498,3 +498,36 @@ func TestTransportErrorIsTransient(t *testing.T) {
 	require.True(t, errors.As(err, &ge))
 	require.NotNil(t, ge.Unwrap())
 }
+
+func TestGetSettings(t *testing.T) {
+	f, c := newFake(t,
+		reply(200, `{"calling":{"status":"disabled"},"payload_encryption":{"status":"disabled"},"storage_configuration":{"status":"in_country_storage_enabled","data_localization_region":"us"}}`),
+		reply(200, `{"calling":{"status":"enabled"},"storage_configuration":{"status":"default"}}`),
+		reply(200, `{"calling":{"status":"enabled"}}`),
+		reply(400, envelope(100, 33, "GraphMethodException", "Unsupported get request.", "", "")),
+	)
+	ctx := context.Background()
+	s, err := c.GetSettings(ctx, "42")
+	require.NoError(t, err)
+	require.Equal(t, StorageInCountry, s.StorageConfiguration.Status)
+	require.Equal(t, "US", s.Region(), "Meta's example writes the region in lower case")
+	r := f.requests()[0]
+	require.Equal(t, "GET", r.Method)
+	require.Equal(t, "/v21.0/42/settings", r.Path)
+	require.Empty(t, r.RawQuery)
+	requireCommonHeaders(t, r)
+
+	s, err = c.GetSettings(ctx, "42")
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+
+	_, err = c.GetSettings(ctx, "42")
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	_, err = c.GetSettings(ctx, "42")
+	require.True(t, IsPermanent(err))
+
+	_, err = c.GetSettings(ctx, "4x2")
+	require.Error(t, err)
+	require.Len(t, f.requests(), 4, "a bad id is refused before any I/O")
+	require.Empty(t, (*PhoneNumberSettings)(nil).Region())
+}

@@ -430,3 +430,28 @@ func TestClientOutcomeUnknown(t *testing.T) {
 		require.False(t, graph.OutcomeUnknown(err), "%v", err)
 	})
 }
+
+func TestClientSettingsRegion(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, graphsim.Options{})
+	id := f.seed(t, "5551230001", graphsim.Verified())
+	s, err := f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+
+	require.NoError(t, f.client.Register(ctx, id, graph.RegisterRequest{PIN: "123456", DataLocalizationRegion: "CH"}))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "CH", s.Region())
+	require.Equal(t, graph.StorageInCountry, s.StorageConfiguration.Status)
+	p, err := f.client.GetPhoneNumber(ctx, id, "status", "platform_type")
+	require.NoError(t, err)
+	require.Equal(t, graph.StatusConnected, p.Status)
+	require.Equal(t, graph.PlatformCloudAPI, p.PlatformType)
+
+	require.NoError(t, f.client.Deregister(ctx, id))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+	require.Equal(t, graph.StorageDefault, s.StorageConfiguration.Status)
+}
