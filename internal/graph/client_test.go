@@ -360,15 +360,42 @@ func TestListPhoneNumbersQuery(t *testing.T) {
 }
 
 func TestFindPhoneNumber(t *testing.T) {
-	_, c := newFake(t, pages, pages, pages, pages, pages, pages)
+	f, c := newFake(t, pages, pages, pages, pages, pages, pages, pages)
 	p, err := c.FindPhoneNumber(context.Background(), "9", "1", "6505550003")
 	require.NoError(t, err)
 	require.NotNil(t, p)
 	require.Equal(t, "3", p.ID)
+	reqs := f.requests()
+	require.Len(t, reqs, 2, "stops at the page that holds the number")
+	for _, r := range reqs {
+		q := mustQuery(t, r.RawQuery)
+		require.Equal(t, "id,display_phone_number", q.Get("fields"))
+		require.Equal(t, "100", q.Get("limit"))
+	}
 
-	p, err = c.FindPhoneNumber(context.Background(), "9", "44", "6505550003")
+	var progress []string
+	p, err = c.FindPhoneNumberFrom(context.Background(), "9", "44", "6505550003",
+		FindOptions{Progress: func(after string) { progress = append(progress, after) }})
 	require.NoError(t, err)
 	require.Nil(t, p)
+	require.Equal(t, []string{"c1", "c2"}, progress)
+
+	// Resuming after c1 reads only the pages after it.
+	p, err = c.FindPhoneNumberFrom(context.Background(), "9", "353", "15550004", FindOptions{After: "c1"})
+	require.NoError(t, err)
+	require.Equal(t, "4", p.ID)
+	reqs = f.requests()
+	require.Len(t, reqs, 7)
+	require.Equal(t, "c1", mustQuery(t, reqs[5].RawQuery).Get("after"))
+	require.Equal(t, "c2", mustQuery(t, reqs[6].RawQuery).Get("after"))
+}
+
+func TestFindPhoneNumberCursorLoop(t *testing.T) {
+	loop := reply(200, `{"data":[{"id":"1"}],"paging":{"cursors":{"after":"same"},"next":"https://x/next"}}`)
+	f, c := newFake(t, loop, loop, loop)
+	_, err := c.FindPhoneNumberFrom(context.Background(), "9", "1", "6505550003", FindOptions{After: "same"})
+	require.ErrorIs(t, err, ErrCursorLoop)
+	require.Len(t, f.requests(), 1)
 }
 
 func TestAllPhoneNumbersCursorLoop(t *testing.T) {
