@@ -238,8 +238,9 @@ func (s *Server) takeFault(rt route, p params) *Fault {
 		}
 		f := e.Fault
 		if f.Counted && f.Kind != FaultLostAnswer && (rt.endpoint == EndpointRegister || rt.endpoint == EndpointDeregister) {
-			if n := s.numbers[rt.id]; n != nil && n.deletedAt.IsZero() {
+			if n := s.numbers[rt.id]; n != nil && n.deletedAt.IsZero() && !n.forgotten {
 				_ = s.countWindow(n, rt.endpoint)
+				s.persist()
 			}
 		}
 		return &f

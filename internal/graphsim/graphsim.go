@@ -99,7 +99,16 @@ type Options struct {
 	// PageSize is list_phone_numbers' page size when the caller sends no
 	// limit; DefaultPageSize when 0.
 	PageSize int
+	// FirstID is where the ID sequence starts: the first WABA, number or
+	// pre-verified ID handed out is FirstID+1. 0 means DefaultFirstID.
+	// The simulator command seeds it from the time, so that a fresh state
+	// never hands out an ID an earlier run did.
+	FirstID int64
 }
+
+// DefaultFirstID is where IDs start unless Options.FirstID says otherwise:
+// the first number is 106540352242923, close to the IDs in Meta's examples.
+const DefaultFirstID = 106540352242922
 
 // Server is the simulator. Create it with New; all methods are safe for
 // concurrent use.
@@ -120,6 +129,9 @@ type Server struct {
 	calls       []Call
 	nextID      int64
 	seq         int64
+
+	statePath string // "" keeps the state in memory only; see PersistTo
+	saved     []byte // what statePath holds
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -161,7 +173,7 @@ func New(opts Options) *Server {
 		deleted:     map[string]time.Time{},
 		preverified: map[string]*preverified{},
 		windows:     map[windowKey]*window{},
-		nextID:      106540352242922,
+		nextID:      cmp64(opts.FirstID, DefaultFirstID),
 		done:        make(chan struct{}),
 	}
 }
@@ -173,6 +185,13 @@ func (s *Server) Close() {
 }
 
 func (s *Server) now() time.Time { return s.opts.Clock.Now() }
+
+func cmp64(v, def int64) int64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
 
 // newID hands out numeric IDs from one sequence so WABA, phone-number and
 // pre-verified IDs never collide.
@@ -569,6 +588,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 			if f.Kind == FaultLostAnswer {
 				s.mu.Lock()
 				res = s.handle(r, rt, p)
+				s.persist()
 				s.mu.Unlock()
 				call.Fault = string(f.Kind)
 				s.account(&call, res)
@@ -582,6 +602,7 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		res = s.handle(r, rt, p)
+		s.persist()
 		s.mu.Unlock()
 	}
 	s.finish(w, r, call, res, start)

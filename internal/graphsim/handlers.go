@@ -34,7 +34,7 @@ var defaultListFields = []string{"id", "display_phone_number", "verified_name", 
 
 func (s *Server) liveNumber(method, id string) (*number, *apiError) {
 	n := s.numbers[id]
-	if n == nil || !n.deletedAt.IsZero() {
+	if n == nil || !n.deletedAt.IsZero() || n.forgotten {
 		return nil, errNoObject(method, id)
 	}
 	n.refresh(s.now())
@@ -248,7 +248,7 @@ func (s *Server) listPhoneNumbers(r *http.Request, wabaID string, p params) repl
 	}
 	var all []*number
 	for _, n := range s.numbers {
-		if n.wabaID == wabaID && n.deletedAt.IsZero() && n.seq > after {
+		if n.wabaID == wabaID && n.deletedAt.IsZero() && !n.forgotten && n.seq > after {
 			all = append(all, n)
 		}
 	}
@@ -415,7 +415,7 @@ type backupParam struct {
 func (s *Server) register(id string, p params) reply {
 	n := s.numbers[id]
 	now := s.now()
-	if n != nil && !n.deletedAt.IsZero() {
+	if n != nil && !n.deletedAt.IsZero() && !n.forgotten {
 		if now.Sub(n.deletedAt) < DeletedBlock {
 			return fail(errRecentlyDeleted(n.deletedAt))
 		}
