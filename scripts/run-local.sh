@@ -127,7 +127,10 @@ else
 		say "GRAPH_API_URL and a token must both be set to use a real Graph API; using the simulator"
 	fi
 	port_busy "$SIM_ADDR" && die "$SIM_ADDR is already in use: stop the other simulator first"
-	"$BIN/simulator" -addr "$SIM_ADDR" >"$LOCAL/simulator.log" 2>&1 &
+	# The simulator's state (numbers, codes, 72-hour windows, IDs) lives in
+	# .local next to Temporal's, so a workflow that survives a restart finds
+	# the numbers it was working on; `make clean` forgets both.
+	"$BIN/simulator" -addr "$SIM_ADDR" -state "$LOCAL/graphsim-state.json" >"$LOCAL/simulator.log" 2>&1 &
 	pids+=($!)
 	for i in $(seq 1 40); do
 		port_busy "$SIM_ADDR" && break
