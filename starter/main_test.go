@@ -29,6 +29,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	te := &testEnv{vars: map[string]string{}}
 	te.env = &env{
+		self:            "./scripts/starter.sh",
 		stdout:          &te.out,
 		stderr:          &te.errOut,
 		getenv:          func(k string) string { return te.vars[k] },
