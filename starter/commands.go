@@ -294,6 +294,7 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	if in.PIN, err = readPIN(e, pinFile, true); err != nil {
 		return nil, err
 	}
+	fs.number = in.E164()
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
 		r, err := c.Onboard(ctx, in)
 		if err != nil {
