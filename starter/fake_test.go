@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -264,4 +265,16 @@ func TestStatusNamesTheNextCommand(t *testing.T) {
 		require.Equal(t, exitOK, te.run("status", number))
 		assert.Contains(t, te.out.String(), want)
 	}
+}
+
+func TestRefusedConnectionIsOneReadableLine(t *testing.T) {
+	te := newTestEnv(t)
+	te.dial = dialTemporal
+	te.vars["TEMPORAL_ADDRESS"] = "127.0.0.1:1"
+	te.vars["WA_INSECURE_PLAIN_PAYLOADS"] = "1"
+	te.vars["LOG_LEVEL"] = "error"
+	te.vars["TEMPORAL_CONFIG_FILE"] = filepath.Join(t.TempDir(), "none.toml")
+	assert.Equal(t, exitFailure, te.run("status", number))
+	assert.Equal(t, "starter status: cannot reach Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS): connection refused; is the server running there? (make run starts one on 127.0.0.1:7233)\n",
+		te.errOut.String())
 }

@@ -94,11 +94,22 @@ func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), erro
 	c, info, err := temporalconn.Dial(ctx, temporalconn.Config{Logger: logger, Getenv: e.getenv, ReadFile: e.readFile})
 	if err != nil {
 		_ = logger.Sync()
-		return nil, nil, err
+		return nil, nil, dialError(info, err)
 	}
 	oc := onboarding.NewClient(c, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)),
 		onboarding.WithAddress(info.HostPort))
 	return oc, func() { c.Close(); _ = logger.Sync() }, nil
+}
+
+// dialError shortens the commonest dial failure, which temporalconn reports
+// with gRPC's nested descriptions ("connection error: desc = \"transport:
+// Error while dialing: dial tcp ...: connect: connection refused\"").
+func dialError(info temporalconn.Info, err error) error {
+	if info.HostPort == "" || !strings.Contains(err.Error(), "connection refused") {
+		return err
+	}
+	return fmt.Errorf("cannot reach Temporal at %s (%s): connection refused; is the server running there? (make run starts one on 127.0.0.1:7233)",
+		info.HostPort, info.HostPortSource)
 }
 
 // run executes the command line args and returns the exit status.
