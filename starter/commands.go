@@ -267,6 +267,9 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	if err != nil {
 		return nil, err
 	}
+	if len(pos) > 0 && looksSecret(pos[0]) {
+		return nil, noMore(pos) // a PIN typed as an argument, not a number
+	}
 	in.CountryCode = strings.TrimPrefix(strings.TrimSpace(in.CountryCode), "+")
 	var numberErr error
 	if in.PhoneNumber == "" && len(pos) > 0 {

@@ -279,6 +279,9 @@ func TestPINOrCodeInTheWrongPlaceIsNotEchoed(t *testing.T) {
 			assert.NotEmpty(t, te.errOut.String())
 			assert.NotContains(t, te.errOut.String(), "135790")
 			assert.NotContains(t, te.errOut.String(), "135-790")
+			if args[0] == "onboard" && args[len(args)-2] == "Acme" {
+				assert.Contains(t, te.errOut.String(), "in case they are a PIN")
+			}
 			assert.False(t, te.dialed)
 		})
 	}
