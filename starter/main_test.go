@@ -29,6 +29,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	te := &testEnv{vars: map[string]string{}}
 	te.env = &env{
+		self:            "./scripts/starter.sh",
 		stdout:          &te.out,
 		stderr:          &te.errOut,
 		getenv:          func(k string) string { return te.vars[k] },
@@ -278,6 +279,9 @@ func TestPINOrCodeInTheWrongPlaceIsNotEchoed(t *testing.T) {
 			assert.NotEmpty(t, te.errOut.String())
 			assert.NotContains(t, te.errOut.String(), "135790")
 			assert.NotContains(t, te.errOut.String(), "135-790")
+			if args[0] == "onboard" && args[len(args)-2] == "Acme" {
+				assert.Contains(t, te.errOut.String(), "in case they are a PIN")
+			}
 			assert.False(t, te.dialed)
 		})
 	}
