@@ -18,7 +18,7 @@ BIN := $(CURDIR)/bin
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean
+.PHONY: all build test test-short bench fuzz run sim lint tools clean schemas
 
 all: build
 
@@ -57,6 +57,11 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph
+
+# JSON Schemas of the workflow's inputs and results, for callers in other
+# languages; make test fails when they are out of date.
+schemas:
+	$(GO) run ./internal/schemagen
 
 # The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
 sim:
