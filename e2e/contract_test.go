@@ -136,3 +136,21 @@ func mustInstance(t *testing.T, b []byte) any {
 	require.NoError(t, err, "%s", b)
 	return v
 }
+
+// TestTemporalCLIBadDurationFailsTheRun checks what a caller that skipped
+// the schema sees: the run fails at once, naming the field and the rule,
+// rather than retrying a workflow task that can never decode its input.
+func TestTemporalCLIBadDurationFailsTheRun(t *testing.T) {
+	s := setup(t)
+	cli := newTemporalCLI(t, s)
+	id := onboarding.WorkflowID("1", "5550000078")
+	input := `{"waba_id":"` + wabaID + `","country_code":"1","phone_number":"5550000078",` +
+		`"display_name":"Acme Support","pin":"135790","code_wait":"one day"}`
+	require.Error(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
+	cli.run(t, "workflow", "start", "--task-queue", onboarding.TaskQueue, "--type", onboarding.WorkflowType,
+		"--workflow-id", id, "--input", input)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := s.client.GetWorkflow(ctx, id, "").Get(ctx, nil)
+	require.ErrorContains(t, err, `code_wait: must be a duration string such as "24h"`)
+}
