@@ -76,7 +76,7 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 		`"display_name":"Acme Support","pin":"135790","code_wait":"24h","name_check_interval":"90m"}`
 	require.NoError(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
 	cli.run(t, "workflow", "start", "--task-queue", onboarding.TaskQueue, "--type", onboarding.WorkflowType,
-		"--workflow-id", id, "--input", input)
+		"--workflow-id", id, "--id-conflict-policy", "Fail", "--id-reuse-policy", "AllowDuplicate", "--input", input)
 	t.Cleanup(func() { s.cancel(t, number) })
 	first := s.waitCode(t, number)
 
