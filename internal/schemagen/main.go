@@ -257,6 +257,10 @@ func (g *generator) typeSchema(t reflect.Type) (*Schema, error) {
 		}, nil
 	case timeType:
 		return &Schema{Type: "string", Format: "date-time"}, nil
+	case typeOf[time.Duration]():
+		// It would travel as integer nanoseconds, which other languages
+		// cannot be expected to write.
+		return nil, errors.New("time.Duration in the contract: use onboarding.Duration, which travels as a string")
 	case stageType:
 		return &Schema{Type: "string", Enum: stages()}, nil
 	case methodType:

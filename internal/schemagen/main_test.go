@@ -7,16 +7,19 @@ import (
 	"go/token"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/wa-onboarding/onboarding/internal/validate"
+	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 func root(t *testing.T) string {
@@ -128,4 +131,34 @@ func TestFieldRulesMatchValidate(t *testing.T) {
 			assert.Equal(t, tc.check(v) == nil, ok(v), "%s %q: validate and the schema disagree", tc.field, v)
 		}
 	}
+}
+
+// TestRulesFollowFieldsAddedLater checks the rules that apply to fields by
+// type or JSON name, so that a field added to the contract later (such as
+// a backup password) is described right without touching schemagen.
+func TestRulesFollowFieldsAddedLater(t *testing.T) {
+	type later struct {
+		BackupPassword string              `json:"backup_password"`
+		Every          onboarding.Duration `json:"every,omitempty"`
+		When           time.Time           `json:"when,omitzero"`
+		Stage          onboarding.Stage    `json:"stage"`
+	}
+	g := &generator{docs: docs{}, input: true, defs: map[string]*Schema{}}
+	s, err := g.object(reflect.TypeFor[later]())
+	require.NoError(t, err)
+	require.Len(t, s.Properties, 4)
+	pw, every, when, stage := s.Properties[0].Schema, s.Properties[1].Schema, s.Properties[2].Schema, s.Properties[3].Schema
+	assert.True(t, pw.WriteOnly)
+	assert.Contains(t, pw.Description, "Sealed secret")
+	assert.Equal(t, onboarding.DurationPattern, every.Pattern)
+	assert.Equal(t, "date-time", when.Format)
+	assert.Contains(t, stage.Enum, string(onboarding.StageNeedsAttention))
+	assert.Equal(t, []string{"backup_password", "stage"}, s.Required, "omitempty and omitzero fields are optional")
+	assert.Equal(t, ptr(false), s.AdditionalProperties)
+
+	type raw struct {
+		Wait time.Duration `json:"wait"`
+	}
+	_, err = g.object(reflect.TypeFor[raw]())
+	require.ErrorContains(t, err, "use onboarding.Duration")
 }
