@@ -24,7 +24,7 @@ STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas
 
 all: build
 
@@ -74,6 +74,11 @@ bench:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph
+
+# JSON Schemas of the workflow's inputs and results, for callers in other
+# languages; make test fails when they are out of date.
+schemas:
+	$(GO) run ./internal/schemagen
 
 # The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
 sim:

@@ -63,9 +63,9 @@ type OnboardInput struct {
 	PreverifiedID string     `json:"preverified_id,omitempty"`
 	// CodeWait is how long to wait for a code before the run is flagged as
 	// parked (it keeps waiting; it never fails for want of a code).
-	CodeWait time.Duration `json:"code_wait,omitempty"`
+	CodeWait Duration `json:"code_wait,omitempty"`
 	// NameCheckInterval is how often a pending display name is re-read.
-	NameCheckInterval time.Duration `json:"name_check_interval,omitempty"`
+	NameCheckInterval Duration `json:"name_check_interval,omitempty"`
 
 	// Resume is set only by the workflow itself when it continues as new.
 	Resume *ResumeState `json:"resume,omitempty"`
@@ -83,10 +83,10 @@ func (in *OnboardInput) Normalize() {
 		in.Language = DefaultLanguage
 	}
 	if in.CodeWait == 0 {
-		in.CodeWait = DefaultCodeWait
+		in.CodeWait = Duration(DefaultCodeWait)
 	}
 	if in.NameCheckInterval == 0 {
-		in.NameCheckInterval = DefaultNameCheckInterval
+		in.NameCheckInterval = Duration(DefaultNameCheckInterval)
 	}
 }
 
@@ -106,10 +106,10 @@ func (in OnboardInput) Validate() error {
 	if in.PreverifiedID != "" {
 		errs = append(errs, validate.ID("preverified_id", in.PreverifiedID))
 	}
-	if in.CodeWait < time.Minute {
+	if time.Duration(in.CodeWait) < time.Minute {
 		errs = append(errs, &validate.Error{Field: "code_wait", Rule: "must be at least 1m"})
 	}
-	if in.NameCheckInterval < time.Minute {
+	if time.Duration(in.NameCheckInterval) < time.Minute {
 		errs = append(errs, &validate.Error{Field: "name_check_interval", Rule: "must be at least 1m"})
 	}
 	return errors.Join(errs...)

@@ -260,8 +260,8 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	fs.StringVar(&in.Language, "language", onboarding.DefaultLanguage, "language of the code message")
 	fs.BoolVar(&in.Migrate, "migrate", false, "the number migrates from another WABA or the On-Premises API")
 	fs.StringVar(&in.PreverifiedID, "preverified-id", "", "id of a pre-verified number (no code needed)")
-	fs.DurationVar(&in.CodeWait, "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
-	fs.DurationVar(&in.NameCheckInterval, "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
+	fs.DurationVar((*time.Duration)(&in.CodeWait), "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
+	fs.DurationVar((*time.Duration)(&in.NameCheckInterval), "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
 	pos, err := fs.parse(args)
 	if err != nil {

@@ -314,6 +314,6 @@ func TestOnboardFlagsReachTheInput(t *testing.T) {
 	assert.Equal(t, onboarding.OnboardInput{
 		WABAID: "100000000000001", CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",
 		PIN: "012345", Region: "CH", CodeMethod: onboarding.CodeVoice, Language: "de_DE", Migrate: true,
-		PreverifiedID: "42", CodeWait: 2 * time.Hour, NameCheckInterval: 5 * time.Minute,
+		PreverifiedID: "42", CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(5 * time.Minute),
 	}, got)
 }

@@ -267,7 +267,7 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	if ready() {
 		return nil
 	}
-	deadline := r.codeRequestedAt.Add(r.in.CodeWait)
+	deadline := r.codeRequestedAt.Add(time.Duration(r.in.CodeWait))
 	if wait := deadline.Sub(workflow.Now(ctx)); wait > 0 && !r.codeWaitExpired {
 		r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf(
 			"waiting for the %s code sent at %s (send it with verify, or resend-code)", r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339)))
@@ -331,7 +331,7 @@ func (r *run) awaitNameReady(ctx workflow.Context) error {
 			}
 		default:
 			reason := fmt.Sprintf("display name is %s; re-checking every %s", orNone(st.NameStatus), r.in.NameCheckInterval)
-			if _, err := r.sleep(ctx, r.in.NameCheckInterval, onboarding.StageAwaitingNameApproval, reason); err != nil {
+			if _, err := r.sleep(ctx, time.Duration(r.in.NameCheckInterval), onboarding.StageAwaitingNameApproval, reason); err != nil {
 				return err
 			}
 		}
@@ -371,7 +371,7 @@ func (r *run) registerNumber(ctx workflow.Context, region string) error {
 			r.metaLock(ctx, kindRegister)
 		case classNameNotReady:
 			reason := "Meta is still processing the display name (100/2388001)"
-			if _, err := r.sleep(ctx, r.in.NameCheckInterval, onboarding.StageAwaitingNameApproval, reason); err != nil {
+			if _, err := r.sleep(ctx, time.Duration(r.in.NameCheckInterval), onboarding.StageAwaitingNameApproval, reason); err != nil {
 				return err
 			}
 		case classNeedsReverification:

@@ -68,7 +68,7 @@ func newHarness(t testing.TB, opts graphsim.Options) *harness {
 func input() onboarding.OnboardInput {
 	return onboarding.OnboardInput{
 		WABAID: wabaID, CountryCode: cc, PhoneNumber: national, DisplayName: "Acme Support",
-		PIN: pin, CodeWait: 2 * time.Hour, NameCheckInterval: 30 * time.Minute,
+		PIN: pin, CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(30 * time.Minute),
 	}
 }
 
@@ -272,7 +272,7 @@ func TestResendCodeByVoice(t *testing.T) {
 func TestCodeWaitRunsOutAndParks(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	in := input()
-	in.CodeWait = 3 * time.Hour
+	in.CodeWait = onboarding.Duration(3 * time.Hour)
 	var before, parked, after onboarding.Status
 	h.at(2*time.Hour, func() { before = h.status() })
 	h.at(50*time.Hour, func() {
@@ -399,7 +399,7 @@ func TestMetaLockSleepsSeventyTwoHoursThenSucceeds(t *testing.T) {
 func TestSkipWaitCutsASleepShort(t *testing.T) {
 	h := newHarness(t, graphsim.Options{NameReviewDelay: 100 * time.Hour})
 	in := registeredInput(h)
-	in.NameCheckInterval = 10 * time.Hour
+	in.NameCheckInterval = onboarding.Duration(10 * time.Hour)
 	var st onboarding.Status
 	h.at(time.Hour, func() {
 		require.NoError(t, h.sim.ApproveName(h.status().PhoneNumberID))
