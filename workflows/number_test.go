@@ -600,3 +600,80 @@ func TestInvalidInputFailsAtStart(t *testing.T) {
 	require.NotContains(t, err.Error(), "12345")
 	require.Empty(t, h.sim.Calls())
 }
+
+func TestThrottleHintIsObeyedAndSpendsNoBudget(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	// A throttle of hours, five times over: more than the ten-call ledger
+	// would allow if each refused call counted.
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointRegister,
+		Times: 12, Code: 80007, RetryAfter: 3 * time.Hour}))
+	var sleeping, done onboarding.Status
+	h.at(4*time.Hour, func() { sleeping = h.status() })
+	h.at(40*time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 13, "12 throttled calls, then one answered")
+	for i := 1; i < len(regs); i++ {
+		require.Equal(t, 3*time.Hour, regs[i].Time.Sub(regs[i-1].Time), "each retry waits what Meta asked, no more, no less")
+	}
+	require.Equal(t, onboarding.StageRateLimited, sleeping.Stage)
+	require.Contains(t, sleeping.SleepReason, "80007")
+	require.Equal(t, 80007, sleeping.LastError.Code)
+	require.Equal(t, int64(3*3600), sleeping.LastError.RetryAfterSeconds)
+	require.WithinDuration(t, regs[1].Time.Add(3*time.Hour), sleeping.SleepingUntil, 0)
+	require.Equal(t, sleeping.SleepingUntil, sleeping.LastError.NextAttemptAt)
+	require.Equal(t, 0, sleeping.RegisterCallsInWindow, "a throttled register gives its ledger entry back")
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	require.Equal(t, 1, done.RegisterCallsInWindow, "only the call Meta carried out counts")
+	require.False(t, done.LastError.ResolvedAt.IsZero(), "the throttle is history once register succeeded")
+}
+
+func TestThrottledReadWaitsOnATimerNotInTheActivity(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointGetPhoneNumber,
+		Times: 1, Code: 4, RetryAfter: 10 * time.Minute}))
+	var sleeping, done onboarding.Status
+	h.at(5*time.Minute, func() { sleeping = h.status() })
+	h.at(time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	gets := h.calls(graphsim.EndpointGetPhoneNumber)
+	require.GreaterOrEqual(t, len(gets), 2)
+	require.Equal(t, 10*time.Minute, gets[1].Time.Sub(gets[0].Time))
+	require.False(t, sleeping.SleepingUntil.IsZero(), "the wait is the workflow's, shown in the status")
+	require.Contains(t, sleeping.SleepReason, "get_phone_number")
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+}
+
+func TestAWaitThatEndsCancelsItsTimer(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	scheduled := map[string]time.Duration{}
+	var cancelled []time.Duration
+	h.env.SetOnTimerScheduledListener(func(id string, d time.Duration) { scheduled[id] = d })
+	h.env.SetOnTimerCanceledListener(func(id string) { cancelled = append(cancelled, scheduled[id]) })
+	in := input()
+	h.at(time.Minute, func() { h.sendCode(h.sentCode()) })
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Contains(t, cancelled, in.CodeWait, "the code wait is not left pending once the code arrived")
+}
+
+func TestOnPremisesBackupIsSentWithTheFirstRegisterOnly(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	in.Backup = &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: "backup-pass"}
+	h.at(time.Hour, func() { update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil) })
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage, "%+v", st.LastError)
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 2)
+	require.Equal(t, "******", regs[0].Params["backup.data"], "the simulator received the backup (it refuses one without data and password)")
+	require.Equal(t, "******", regs[0].Params["backup.password"])
+	require.NotContains(t, regs[1].Params, "backup.data", "a later register does not resend the migration backup")
+}
