@@ -677,3 +677,117 @@ func TestOnPremisesBackupIsSentWithTheFirstRegisterOnly(t *testing.T) {
 	require.Equal(t, "******", regs[0].Params["backup.password"])
 	require.NotContains(t, regs[1].Params, "backup.data", "a later register does not resend the migration backup")
 }
+
+// lose makes the simulator carry out the next call to endpoint and lose its
+// answer the way answer says.
+func (h *harness) lose(endpoint, answer string) {
+	h.t.Helper()
+	require.NoError(h.t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: endpoint, Times: 1, Answer: answer}))
+}
+
+func TestVerifyWhoseAnswerWasLostIsAccepted(t *testing.T) {
+	for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t, graphsim.Options{})
+			h.lose(graphsim.EndpointVerifyCode, answer)
+			var res *outcome[onboarding.CodeResult]
+			h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+			var st onboarding.Status
+			h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+			h.run(input())
+			verifies := h.calls(graphsim.EndpointVerifyCode)
+			require.Len(t, verifies, 2, "the lost answer was retried")
+			require.Equal(t, 136025, verifies[1].ErrorCode, "Meta refused the repeat: the code was used up")
+			require.True(t, res.value.Accepted, "the right code is never called wrong: %s", res.value.Message)
+			require.Equal(t, onboarding.StageRegistered, st.Stage)
+			require.False(t, st.LastError.ResolvedAt.IsZero())
+		})
+	}
+}
+
+func TestRequestCodeWhoseAnswerWasLostIsNotResent(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	h.lose(graphsim.EndpointRequestCode, graphsim.AnswerDrop)
+	var waiting onboarding.Status
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() {
+		waiting = h.status()
+		res = h.sendCode(h.sentCode()) // the code of the one SMS the person got
+	})
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Len(t, h.calls(graphsim.EndpointRequestCode), 1, "no second SMS replaced the first")
+	require.Equal(t, onboarding.StageAwaitingCode, waiting.Stage)
+	require.Contains(t, waiting.Detail, "may have sent")
+	require.Contains(t, waiting.Detail, "resend-code")
+	require.True(t, waiting.LastError.OutcomeUnknown)
+	require.True(t, res.value.Accepted, res.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+}
+
+func TestRequestCodeRefusedConnectionIsRetried(t *testing.T) {
+	// A request that Meta answered with its own error did not send a code:
+	// the activity may repeat it.
+	h := newHarness(t, graphsim.Options{})
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultError, Endpoint: graphsim.EndpointRequestCode,
+		Times: 1, HTTPStatus: 400, Code: 131000, Message: "Something went wrong"}))
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+	h.at(time.Hour, func() { h.env.CancelWorkflow() })
+	h.run(input())
+	reqs := h.calls(graphsim.EndpointRequestCode)
+	require.Len(t, reqs, 2)
+	require.Equal(t, 131000, reqs[0].ErrorCode)
+	require.True(t, res.value.Accepted)
+}
+
+func TestRegisterWhoseAnswerWasLostIsNotRepeated(t *testing.T) {
+	for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t, graphsim.Options{})
+			in := registeredInput(h)
+			h.lose(graphsim.EndpointRegister, answer)
+			var st onboarding.Status
+			h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+			h.run(in)
+			require.Len(t, h.calls(graphsim.EndpointRegister), 1, "Meta shows it registered: no second budgeted call")
+			require.Equal(t, onboarding.StageRegistered, st.Stage)
+			require.Equal(t, 1, st.RegisterCallsInWindow)
+			require.True(t, st.LastError.OutcomeUnknown)
+			require.False(t, st.LastError.ResolvedAt.IsZero())
+		})
+	}
+}
+
+func TestDeregisterWhoseAnswerWasLostIsNotRepeated(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var de *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointDeregister, graphsim.AnswerDrop)
+		de = update[onboarding.OperationResult](h, onboarding.UpdateDeregister, nil)
+	})
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Len(t, h.calls(graphsim.EndpointDeregister), 1)
+	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
+	require.Equal(t, 1, st.DeregisterCallsInWindow)
+}
+
+func TestReregisterWhoseAnswerWasLostIsMadeAgain(t *testing.T) {
+	// A read cannot tell a reregister Meta carried out from one it never
+	// got: the number was registered with that region before too.
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var re *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointRegister, graphsim.AnswerDrop)
+		re = update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil)
+	})
+	h.at(3*time.Hour, func() { h.env.CancelWorkflow() })
+	h.run(in)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 3)
+	require.Equal(t, onboarding.StageRegistered, re.value.Stage)
+}
