@@ -150,7 +150,9 @@ func (b Backup) Validate() error {
 }
 
 // String keeps the password out of %v.
-func (b Backup) String() string { return fmt.Sprintf("Backup{Data: %d bytes, Password: ******}", len(b.Data)) }
+func (b Backup) String() string {
+	return fmt.Sprintf("Backup{Data: %d bytes, Password: ******}", len(b.Data))
+}
 
 // ResumeState is what a run carries into its next run when it continues as
 // new: the ledger above all, so that the 10-per-72-hours budget survives.
