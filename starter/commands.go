@@ -147,6 +147,8 @@ func rejectPINFlag(args []string) error {
 			return usageErr("there is no --pin flag: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
 		case name == "new-pin" && hasValue && !isBool(value):
 			return usageErr("--new-pin takes no value: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
+		case name == "backup-password":
+			return usageErr("there is no --backup-password flag: a password on the command line leaks into shell history and process lists; use --backup-password-file PATH or %s", envBackupPassword)
 		}
 	}
 	return nil
@@ -213,7 +215,7 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 			"If the number's workflow is already running, that run is shown and nothing changes.\n"+
 			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
 	var in onboarding.OnboardInput
-	var method, pinFile string
+	var method, pinFile, backupFile, backupPasswordFile string
 	fs.StringVar(&in.WABAID, "waba", "", "WhatsApp Business Account id")
 	fs.StringVar(&in.CountryCode, "cc", "", "country dial code, digits only (1, 44, 353)")
 	fs.StringVar(&in.PhoneNumber, "number", "", "national number, digits only, without the country code")
@@ -226,6 +228,8 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	fs.DurationVar(&in.CodeWait, "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
 	fs.DurationVar(&in.NameCheckInterval, "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
+	fs.StringVar(&backupFile, "backup-file", "", "file holding the On-Premises API backup data, for a number migrating from it")
+	fs.StringVar(&backupPasswordFile, "backup-password-file", "", "file holding the backup's password (or set "+envBackupPassword+")")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return nil, err
@@ -237,6 +241,9 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	in.Region = strings.ToUpper(strings.TrimSpace(in.Region))
 	in.CodeMethod = onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method)))
 	in.Normalize()
+	if in.Backup, err = readBackup(e, backupFile, backupPasswordFile); err != nil {
+		return nil, err
+	}
 	// Every other field is checked before the PIN is asked for, so nobody
 	// types a PIN for a command that is refused anyway; readPIN checks the
 	// PIN itself.
