@@ -5,8 +5,10 @@
 //
 // Every failure is an *Error whose Class says what to do about it; callers
 // decide on the Class (see Classify and the Is* predicates), never on message
-// text. Inputs are checked with package validate before any I/O, and no
-// error produced here contains the access token or a PIN.
+// text. OutcomeUnknown says whether Meta may have carried out a failed call
+// (its answer lost), so that a caller checks before repeating a write.
+// Inputs are checked with package validate before any I/O, and no error
+// produced here contains the access token or a PIN.
 package graph
 
 import (
@@ -16,10 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wa-onboarding/onboarding/internal/validate"
@@ -401,7 +406,12 @@ func (c *Client) post(ctx context.Context, op, path string, body *requestBody, s
 func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body *requestBody, out any, secrets ...string) error {
 	status, header, data, err := c.roundTrip(ctx, method, path, q, body)
 	if err != nil {
-		return c.redact(&Error{Op: op, HTTPStatus: status, Err: err}, secrets)
+		var ns *notSentError
+		notSent := errors.As(err, &ns)
+		if notSent {
+			err = ns.err
+		}
+		return c.redact(&Error{Op: op, HTTPStatus: status, Err: err, notSent: notSent}, secrets)
 	}
 	if status < 200 || status > 299 {
 		return c.redact(DecodeError(op, status, header, data), secrets)
@@ -422,9 +432,13 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 	if body != nil {
 		r = bytes.NewReader(body.data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err := ctx.Err(); err != nil {
+		return 0, nil, nil, &notSentError{err}
+	}
+	var trace sendTrace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace.hooks()), method, u, r)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, &notSentError{err}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -434,6 +448,9 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if trace.nothingSent(err) {
+			return 0, nil, nil, &notSentError{err}
+		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -445,6 +462,46 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedResponse, MaxBodyBytes)
 	}
 	return resp.StatusCode, resp.Header, data, nil
+}
+
+// notSentError marks a transport error after which no byte of the request
+// can have reached the server. It never escapes the client: call unwraps it
+// into Error.notSent.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// sendTrace follows one request through net/http's transport to tell a
+// request that never left from one whose answer was lost.
+type sendTrace struct {
+	getConn atomic.Bool // the transport reports to the trace at all
+	wrote   atomic.Bool // request headers (at least) went to the connection
+}
+
+func (t *sendTrace) hooks() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn:      func(string) { t.getConn.Store(true) },
+		WroteHeaders: func() { t.wrote.Store(true) },
+		WroteRequest: func(httptrace.WroteRequestInfo) { t.wrote.Store(true) },
+	}
+}
+
+// nothingSent reports whether err, from http.Client.Do, happened before any
+// of the request was written: a failed dial or DNS lookup, or (when the
+// transport reports to traces, as net/http's does) a failure before the
+// headers were written, such as a context deadline while connecting. In
+// doubt it says false: the request may have been sent.
+func (t *sendTrace) nothingSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return t.getConn.Load() && !t.wrote.Load()
 }
 
 // redact removes the token and the call's secrets from whatever text Meta or

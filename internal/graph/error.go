@@ -60,6 +60,10 @@ type Error struct {
 	RetryAfter time.Duration
 	Op         string // the call that failed, e.g. "register"
 	Err        error  // underlying transport or decoding error, if any
+
+	// notSent records that the client knows no byte of the request left
+	// this process: the dial failed, or the context was done before it.
+	notSent bool
 }
 
 // Sentinel causes carried in Error.Err. Test for them with errors.Is.
@@ -233,6 +237,67 @@ func (e *Error) Class() Class {
 		return ClassTransient
 	}
 	return ClassPermanent
+}
+
+// OutcomeUnknown reports whether the request may have reached Meta and been
+// carried out although e is what the caller got: Meta's answer, if any, was
+// lost or unreadable. A caller that sees true must find out what happened
+// (read the number back) before repeating a call that is not idempotent,
+// such as register, which costs one of 10 attempts per 72 hours whatever
+// its outcome.
+//
+// The rule, from the first matching line:
+//   - false for a refused input (a *validate.Error: nothing was sent) and
+//     when the client knows no byte was sent (dial failure, connection
+//     refused, DNS failure, context done before the request was written);
+//   - false for throttles (ClassThrottled: 4, 80007, 80008, 130429, HTTP
+//     429), which Meta answers before acting;
+//   - true when no answer came (HTTPStatus 0): a timeout, a reset or an EOF
+//     after the request was written;
+//   - false for any 4xx: a definite refusal by Meta or by a proxy in front;
+//   - for a 5xx, false when Meta's envelope names a definite refusal (a code
+//     whose Class is neither Transient nor Unknown, e.g. 133016 or 100), true
+//     otherwise: proxy pages, empty bodies, codes 1, 2, 131000, 133004;
+//   - true for a 2xx whose body is malformed, truncated, too large or does
+//     not say success: Meta answered, the client could not read it.
+//
+// Reads (list, get) change nothing, so the answer only matters for writes.
+func (e *Error) OutcomeUnknown() bool {
+	if e == nil || e.notSent {
+		return false
+	}
+	var verr *validate.Error
+	if errors.As(e.Err, &verr) {
+		return false
+	}
+	c := e.Class()
+	switch {
+	case c == ClassThrottled:
+		return false
+	case e.HTTPStatus == 0:
+		return true
+	case e.HTTPStatus >= 400 && e.HTTPStatus < 500:
+		return false
+	case e.HTTPStatus >= 500:
+		return !e.HasEnvelope || e.Code == 0 || c == ClassTransient || c == ClassUnknown
+	}
+	return true
+}
+
+// OutcomeUnknown reports whether the call that failed with err may
+// nevertheless have been carried out by Meta: (*Error).OutcomeUnknown for
+// the first *Error in err's chain. Outside an *Error, a context error or a
+// net.Error counts as unknown and anything else (nil included) as not.
+func OutcomeUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.OutcomeUnknown()
+	}
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne)
 }
 
 // Classify returns the Class of err: that of the first *Error in its chain,

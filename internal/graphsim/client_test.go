@@ -350,3 +350,83 @@ func TestClientErrorClasses(t *testing.T) {
 		require.NoError(t, f.client.Register(ctx, id, reg))
 	})
 }
+
+// TestClientOutcomeUnknown drives graph.OutcomeUnknown with the simulator's
+// faults: true wherever Meta may have acted, false where it refused or was
+// never reached.
+func TestClientOutcomeUnknown(t *testing.T) {
+	ctx := context.Background()
+	reg := graph.RegisterRequest{PIN: "123456"}
+	f := newFixture(t, graphsim.Options{})
+	id := f.seed(t, "5551230001", graphsim.Verified())
+
+	for _, tt := range []struct {
+		fault graphsim.Fault
+		want  bool
+	}{
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusBadGateway}, true},
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusServiceUnavailable}, true},
+		{graphsim.Fault{Kind: graphsim.FaultMalformed}, true},
+		{graphsim.Fault{Kind: graphsim.FaultError, Code: 2}, true},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle}, false},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80007}, false},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80008}, false},
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusTooManyRequests}, false},
+		{graphsim.Fault{Kind: graphsim.FaultError, Code: 133000}, false},
+	} {
+		fault := tt.fault
+		fault.Endpoint, fault.Times = graphsim.EndpointRegister, 1
+		require.NoError(t, f.sim.InjectFault(fault))
+		err := f.client.Register(ctx, id, reg)
+		require.Error(t, err)
+		require.Equal(t, tt.want, graph.OutcomeUnknown(err), "%s %d: %v", fault.Kind, fault.Code, err)
+	}
+
+	t.Run("hang with a short client deadline", func(t *testing.T) {
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultHang, Endpoint: graphsim.EndpointRequestCode, Times: 1}))
+		hctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		err := f.client.RequestCode(hctx, id, graph.CodeMethodSMS, "en_US")
+		requireClass(t, err, graph.ClassTransient)
+		require.True(t, graph.OutcomeUnknown(err))
+	})
+
+	t.Run("lost answers: carried out, unknown to the client", func(t *testing.T) {
+		other := f.seed(t, "5551230002")
+		require.NoError(t, f.client.RequestCode(ctx, other, graph.CodeMethodSMS, "en_US"))
+		code, _ := f.sim.LastCode(other)
+		for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus, graphsim.AnswerHang} {
+			require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: graphsim.EndpointSetPIN, Times: 1, Answer: answer}))
+			hctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			err := f.client.SetTwoStepPIN(hctx, other, "654321")
+			cancel()
+			requireClass(t, err, graph.ClassTransient)
+			require.True(t, graph.OutcomeUnknown(err), "%s: %v", answer, err)
+		}
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: graphsim.EndpointVerifyCode, Times: 1}))
+		err := f.client.VerifyCode(ctx, other, code)
+		require.True(t, graph.OutcomeUnknown(err), "%v", err)
+		n, _ := f.sim.Number(other)
+		require.Equal(t, graph.CodeVerified, n.CodeVerificationStatus)
+		require.Equal(t, "654321", n.PIN)
+	})
+
+	t.Run("a definite refusal and a refused input", func(t *testing.T) {
+		err := f.client.VerifyCode(ctx, id, "000000")
+		require.True(t, graph.IsWrongCode(err))
+		require.False(t, graph.OutcomeUnknown(err))
+		err = f.client.Register(ctx, id, graph.RegisterRequest{PIN: "1"})
+		require.False(t, graph.OutcomeUnknown(err))
+	})
+
+	t.Run("closed port", func(t *testing.T) {
+		srv := httptest.NewServer(f.sim)
+		base := srv.URL
+		srv.Close()
+		c, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(base+"/v21.0"))
+		require.NoError(t, err)
+		err = c.Register(ctx, id, reg)
+		requireClass(t, err, graph.ClassTransient)
+		require.False(t, graph.OutcomeUnknown(err), "%v", err)
+	})
+}
