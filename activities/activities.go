@@ -20,7 +20,6 @@ package activities
 import (
 	"context"
 	"errors"
-	"net"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -200,7 +199,7 @@ func asApplicationError(op string, err error) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true})
 	}
 	class := ge.Class()
-	unknown := class == graph.ClassTransient && outcomeUnknown(ge)
+	unknown := ge.OutcomeUnknown()
 	details := onboarding.GraphError{
 		Op:             op,
 		Class:          class.String(),
@@ -226,26 +225,10 @@ func asApplicationError(op string, err error) error {
 		opts.Category = temporal.ApplicationErrorCategoryBenign
 	}
 	typ := class.String()
-	if unknown {
+	if unknown && class == graph.ClassTransient {
 		typ = ErrOutcomeUnknown
 	}
 	return temporal.NewApplicationErrorWithOptions(ge.Error(), typ, opts)
-}
-
-// outcomeUnknown reports whether Meta may have carried out a call that
-// failed transiently: the request may have reached it and only the answer
-// was lost. Only a call refused before it left (no connection), or answered
-// by Meta's own error envelope, is known not to have acted.
-func outcomeUnknown(ge *graph.Error) bool {
-	if ge.HasEnvelope && ge.HTTPStatus < 500 {
-		return false
-	}
-	var op *net.OpError
-	if errors.As(ge.Err, &op) && op.Op == "dial" {
-		return false
-	}
-	var dns *net.DNSError
-	return !errors.As(ge.Err, &dns)
 }
 
 // ErrInvalidInput is the application-error type of input the Graph client

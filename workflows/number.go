@@ -469,6 +469,18 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 			return err
 		}
 		r.recordError(ge)
+		if ge.OutcomeUnknown && has(ctx, changeLostRegisterReads) {
+			st, err := r.readRegistration(ctx)
+			if err != nil {
+				return err
+			}
+			if b.reached(st) {
+				r.logger.Info("the answer was lost but Meta shows the call carried out", "op", b.c.op)
+				r.resolve(ctx, b.c)
+				b.done(ctx)
+				return nil
+			}
+		}
 		switch class {
 		case classWindowExhausted:
 			r.metaLock(ctx, k)
@@ -488,18 +500,7 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 			}
 			backoff = min(2*backoff, maxCallBackoff)
 		case classTransient:
-			if ge.OutcomeUnknown && has(ctx, changeLostRegisterReads) {
-				st, err := r.readRegistration(ctx)
-				if err != nil {
-					return err
-				}
-				if b.reached(st) {
-					r.logger.Info("the answer was lost but Meta shows the call carried out", "op", b.c.op)
-					r.resolve(ctx, b.c)
-					b.done(ctx)
-					return nil
-				}
-			} else if !ge.OutcomeUnknown && ge.Code == 0 {
+			if !ge.OutcomeUnknown && ge.Code == 0 {
 				// No connection to Meta: the call never reached it.
 				r.giveBack(ctx, k, at)
 			}
