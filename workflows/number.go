@@ -481,10 +481,13 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				return nil
 			}
 		}
-		switch class {
-		case classWindowExhausted:
+		// Classes only register answers with; a deregister answered so
+		// needs a person, as before the call table.
+		reg := k == kindRegister
+		switch {
+		case class == classWindowExhausted:
 			r.metaLock(ctx, k)
-		case classThrottled:
+		case class == classThrottled:
 			if has(ctx, changeThrottleAsTimer) {
 				// Meta refused the call before acting on it: it spends
 				// no budget, and the wait is Meta's.
@@ -499,7 +502,7 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				return err
 			}
 			backoff = min(2*backoff, maxCallBackoff)
-		case classTransient:
+		case class == classTransient:
 			if !ge.OutcomeUnknown && ge.Code == 0 {
 				// No connection to Meta: the call never reached it.
 				r.giveBack(ctx, k, at)
@@ -508,28 +511,28 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				return err
 			}
 			backoff = min(2*backoff, maxCallBackoff)
-		case classNameNotReady:
+		case class == classNameNotReady && reg:
 			reason := "Meta is still processing the display name (100/2388001)"
 			if _, err := r.sleep(ctx, r.in.NameCheckInterval, onboarding.StageAwaitingNameApproval, reason); err != nil {
 				return err
 			}
-		case classNeedsReverification:
+		case class == classNeedsReverification && reg:
 			if err := r.verifyOwnership(ctx); err != nil {
 				return err
 			}
-		case classRecentlyDeleted:
+		case class == classRecentlyDeleted && reg:
 			if _, err := r.sleep(ctx, recentlyDeletedWait, b.stage, "the number was deleted minutes ago (133015)"); err != nil {
 				return err
 			}
-		case classDeregistrationIncomplete:
+		case class == classDeregistrationIncomplete && reg:
 			if err := r.deregisterNumber(ctx); err != nil {
 				return err
 			}
-		case classPINThrottled:
+		case class == classPINThrottled && reg:
 			if _, err := r.sleep(ctx, pinThrottledWait, b.stage, "too many PIN attempts ("+fmt.Sprint(ge.Code)+")"); err != nil {
 				return err
 			}
-		case classPINMismatch:
+		case class == classPINMismatch && reg:
 			if err := r.needsAttention(ctx, "the two-step PIN does not match the number's (133005): send fix-input with the right PIN"); err != nil {
 				return err
 			}
