@@ -53,6 +53,7 @@ const (
 	OpRegister         = "register"
 	OpDeregister       = "deregister"
 	OpSetTwoStepPIN    = "set_two_step_pin"
+	OpGetSettings      = "get_settings"
 )
 
 // maxPages stops AllPhoneNumbers on a server that keeps inventing fresh
@@ -238,10 +239,43 @@ func (c *Client) AllPhoneNumbers(ctx context.Context, wabaID string, fields ...s
 		Err: fmt.Errorf("%w: more than %d pages", ErrCursorLoop, maxPages)}
 }
 
+// MaxListLimit is the page size FindPhoneNumberFrom asks for: the largest
+// the Graph API takes on list edges such as phone_numbers (larger limits are
+// cut to it), so a WABA of thousands of numbers costs tens of calls, not
+// hundreds.
+const MaxListLimit = 100
+
+// findFields are the only fields FindPhoneNumberFrom asks for: enough to
+// match and adopt a number, and cheap for Meta to serve.
+var findFields = []string{"id", "display_phone_number"}
+
+// FindOptions bound and resume a FindPhoneNumberFrom search.
+type FindOptions struct {
+	// After resumes the search after this paging cursor, one that an
+	// earlier search handed to Progress; "" starts at the first page.
+	After string
+	// Progress, when set, is called after each page that did not hold the
+	// number and has a next page, with the cursor to resume from. An
+	// activity records it in its heartbeat so that a retry resumes there
+	// instead of paging the WABA again from the start.
+	Progress func(after string)
+}
+
 // FindPhoneNumber returns the number of WABA wabaID whose
-// display_phone_number, stripped to its digits, is cc followed by number. It
-// returns (nil, nil) when the WABA has no such number.
+// display_phone_number, stripped to its digits, is cc followed by number,
+// with only ID and DisplayPhoneNumber filled in. It returns (nil, nil) when
+// the WABA has no such number. It is FindPhoneNumberFrom without a resume
+// cursor or progress callback.
 func (c *Client) FindPhoneNumber(ctx context.Context, wabaID, cc, number string) (*PhoneNumber, error) {
+	return c.FindPhoneNumberFrom(ctx, wabaID, cc, number, FindOptions{})
+}
+
+// FindPhoneNumberFrom is FindPhoneNumber bounded for large WABAs: it pages
+// through the WABA's numbers MaxListLimit at a time asking only for id and
+// display_phone_number, stops at the first page that holds the number,
+// starts after opts.After when set, and reports each page's resume cursor to
+// opts.Progress. A cursor Meta repeats fails with ErrCursorLoop.
+func (c *Client) FindPhoneNumberFrom(ctx context.Context, wabaID, cc, number string, opts FindOptions) (*PhoneNumber, error) {
 	const op = OpListPhoneNumbers
 	if err := firstErr(
 		validate.ID("waba_id", wabaID),
@@ -250,18 +284,35 @@ func (c *Client) FindPhoneNumber(ctx context.Context, wabaID, cc, number string)
 	); err != nil {
 		return nil, invalid(op, err)
 	}
-	all, err := c.AllPhoneNumbers(ctx, wabaID)
-	if err != nil {
-		return nil, err
-	}
 	want := cc + number
-	for i := range all {
-		if digits(all[i].DisplayPhoneNumber) == want {
-			p := all[i]
-			return &p, nil
+	list := ListOptions{Fields: findFields, Limit: MaxListLimit, After: opts.After}
+	seen := map[string]bool{}
+	for range maxPages {
+		page, err := c.ListPhoneNumbers(ctx, wabaID, list)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Data {
+			if digits(page.Data[i].DisplayPhoneNumber) == want {
+				p := page.Data[i]
+				return &p, nil
+			}
+		}
+		if page.Paging == nil || page.Paging.Next == "" || page.Paging.Cursors.After == "" {
+			return nil, nil
+		}
+		after := page.Paging.Cursors.After
+		if seen[after] || after == list.After {
+			return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: ErrCursorLoop}
+		}
+		seen[after] = true
+		list.After = after
+		if opts.Progress != nil {
+			opts.Progress(after)
 		}
 	}
-	return nil, nil
+	return nil, &Error{Op: op, HTTPStatus: http.StatusOK,
+		Err: fmt.Errorf("%w: more than %d pages", ErrCursorLoop, maxPages)}
 }
 
 // GetPhoneNumber reads one number, asking for fields or, when none are
@@ -280,6 +331,27 @@ func (c *Client) GetPhoneNumber(ctx context.Context, phoneNumberID string, field
 		return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("%w: no id", ErrMalformedResponse)}
 	}
 	return p, nil
+}
+
+// GetSettings reads the number's settings (GET /{PHONE_NUMBER_ID}/settings),
+// of which the onboarding needs the storage configuration: whether local
+// storage is on and in which region. After a register whose answer was lost
+// it tells "registered with region X" from "not registered with it"; see
+// PhoneNumberSettings.Region.
+func (c *Client) GetSettings(ctx context.Context, phoneNumberID string) (*PhoneNumberSettings, error) {
+	const op = OpGetSettings
+	if err := validate.ID("phone_number_id", phoneNumberID); err != nil {
+		return nil, invalid(op, err)
+	}
+	var out PhoneNumberSettings
+	if err := c.call(ctx, op, http.MethodGet, pathOf(phoneNumberID, "settings"), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.StorageConfiguration == nil || out.StorageConfiguration.Status == "" {
+		return nil, &Error{Op: op, HTTPStatus: http.StatusOK,
+			Err: fmt.Errorf("%w: no storage_configuration.status", ErrMalformedResponse)}
+	}
+	return &out, nil
 }
 
 // RequestCode asks Meta to send an ownership code to the number by SMS or

@@ -157,4 +157,3 @@ func TestOutcomeUnknownThroughClient(t *testing.T) {
 		require.False(t, OutcomeUnknown(c.Register(ctx, "42", pin)), "success is no error")
 	})
 }
-

@@ -3,6 +3,7 @@ package graphsim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -429,4 +430,91 @@ func TestClientOutcomeUnknown(t *testing.T) {
 		requireClass(t, err, graph.ClassTransient)
 		require.False(t, graph.OutcomeUnknown(err), "%v", err)
 	})
+}
+
+func TestClientSettingsRegion(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, graphsim.Options{})
+	id := f.seed(t, "5551230001", graphsim.Verified())
+	s, err := f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+
+	require.NoError(t, f.client.Register(ctx, id, graph.RegisterRequest{PIN: "123456", DataLocalizationRegion: "CH"}))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "CH", s.Region())
+	require.Equal(t, graph.StorageInCountry, s.StorageConfiguration.Status)
+	p, err := f.client.GetPhoneNumber(ctx, id, "status", "platform_type")
+	require.NoError(t, err)
+	require.Equal(t, graph.StatusConnected, p.Status)
+	require.Equal(t, graph.PlatformCloudAPI, p.PlatformType)
+
+	require.NoError(t, f.client.Deregister(ctx, id))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+	require.Equal(t, graph.StorageDefault, s.StorageConfiguration.Status)
+}
+
+// TestFindPhoneNumberOnALargeWABA checks that adopting a number on a WABA of
+// thousands costs a bounded number of list calls and that a search resumes
+// from the cursor its progress callback reported.
+func TestFindPhoneNumberOnALargeWABA(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, graphsim.Options{})
+	const total = 3000
+	for i := range total {
+		f.seed(t, fmt.Sprintf("55520%05d", i))
+	}
+	listCalls := func() []graphsim.Call {
+		var out []graphsim.Call
+		for _, c := range f.sim.Calls() {
+			if c.Endpoint == graphsim.EndpointListPhoneNumbers {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	pageSize := graph.MaxListLimit
+	maxCalls := (total + pageSize - 1) / pageSize
+
+	// The 2,501st number sits on page 26.
+	p, err := f.client.FindPhoneNumber(ctx, waba, "1", "5552002500")
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	calls := listCalls()
+	require.Len(t, calls, 2500/pageSize+1, "stops at the page that holds the number")
+	for _, c := range calls {
+		require.Equal(t, "id,display_phone_number", c.Params["fields"])
+		require.Equal(t, fmt.Sprint(pageSize), c.Params["limit"])
+	}
+
+	// A number that is not there costs one pass, no more.
+	before := len(listCalls())
+	p, err = f.client.FindPhoneNumber(ctx, waba, "1", "5559999999")
+	require.NoError(t, err)
+	require.Nil(t, p)
+	require.Len(t, listCalls(), before+maxCalls)
+
+	// A search interrupted after 10 pages resumes at page 11.
+	var cursors []string
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = f.client.FindPhoneNumberFrom(cctx, waba, "1", "5552002999", graph.FindOptions{Progress: func(after string) {
+		cursors = append(cursors, after)
+		if len(cursors) == 10 {
+			cancel()
+		}
+	}})
+	cancel()
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, graph.OutcomeUnknown(err), "the cancelled page was never sent")
+	require.Len(t, cursors, 10)
+	before = len(listCalls())
+	p, err = f.client.FindPhoneNumberFrom(ctx, waba, "1", "5552002999", graph.FindOptions{After: cursors[9]})
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	n, _ := f.sim.Number(p.ID)
+	require.Equal(t, "5552002999", n.PhoneNumber)
+	require.Len(t, listCalls(), before+maxCalls-10, "the resumed search reads only the pages after the cursor")
 }

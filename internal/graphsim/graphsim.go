@@ -67,12 +67,14 @@ const (
 	EndpointRegister         = "register"
 	EndpointDeregister       = "deregister"
 	EndpointSetPIN           = "set_pin"
+	EndpointGetSettings      = "get_settings"
 )
 
 // Endpoints lists every endpoint name the simulator serves.
 var Endpoints = []string{
 	EndpointAddPhoneNumber, EndpointListPhoneNumbers, EndpointGetPhoneNumber,
 	EndpointRequestCode, EndpointVerifyCode, EndpointRegister, EndpointDeregister, EndpointSetPIN,
+	EndpointGetSettings,
 }
 
 // Options configures a Server. The zero value is usable.
@@ -370,9 +372,11 @@ func parseRoute(method, path string) (route, *apiError) {
 		rt.endpoint = EndpointListPhoneNumbers
 	case rt.edge == "phone_numbers" && method == http.MethodPost:
 		rt.endpoint = EndpointAddPhoneNumber
+	case rt.edge == "settings" && method == http.MethodGet:
+		rt.endpoint = EndpointGetSettings
 	case slices.Contains(phoneNumberEdges, rt.edge) && method == http.MethodPost:
 		rt.endpoint = rt.edge
-	case slices.Contains(phoneNumberEdges, rt.edge) || rt.edge == "phone_numbers" || rt.edge == "":
+	case slices.Contains(phoneNumberEdges, rt.edge) || rt.edge == "phone_numbers" || rt.edge == "settings" || rt.edge == "":
 		return rt, errNoObject(method, rt.id)
 	default:
 		return rt, &apiError{Code: 2500, Message: "Unknown path components: /" + rt.edge}
@@ -602,6 +606,8 @@ func (s *Server) handle(r *http.Request, rt route, p params) reply {
 		return s.deregister(rt.id)
 	case EndpointSetPIN:
 		return s.setPIN(rt.id, p)
+	case EndpointGetSettings:
+		return s.getSettings(rt.id)
 	}
 	return fail(errNoObject(r.Method, rt.id))
 }
