@@ -104,7 +104,17 @@ func (a *Activities) AddPhoneNumber(ctx context.Context, in AddNumberInput) (Add
 	if !graph.IsAlreadyExists(err) {
 		return AddNumberResult{}, asApplicationError("add_phone_number", err)
 	}
-	pn, ferr := a.graph.FindPhoneNumber(ctx, in.WABAID, in.CountryCode, in.PhoneNumber)
+	// The search pages through the WABA's numbers; each page's cursor is
+	// heartbeated, so a retry after a failed page resumes there.
+	var after string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &after)
+	}
+	activity.RecordHeartbeat(ctx, after)
+	pn, ferr := a.graph.FindPhoneNumberFrom(ctx, in.WABAID, in.CountryCode, in.PhoneNumber, graph.FindOptions{
+		After:    after,
+		Progress: func(after string) { activity.RecordHeartbeat(ctx, after) },
+	})
 	if ferr != nil {
 		return AddNumberResult{}, asApplicationError("list_phone_numbers", ferr)
 	}
@@ -151,11 +161,11 @@ func (a *Activities) GetRegistration(ctx context.Context, phoneNumberID string) 
 	if err != nil {
 		return RegistrationState{}, asApplicationError("get_phone_number", err)
 	}
-	region, err := a.region(ctx, phoneNumberID)
+	settings, err := a.graph.GetSettings(ctx, phoneNumberID)
 	if err != nil {
-		return RegistrationState{}, asApplicationError("get_settings", err)
+		return RegistrationState{}, asApplicationError(graph.OpGetSettings, err)
 	}
-	return RegistrationState{Status: pn.Status, PlatformType: pn.PlatformType, Region: region}, nil
+	return RegistrationState{Status: pn.Status, PlatformType: pn.PlatformType, Region: settings.Region()}, nil
 }
 
 // RequestCode asks Meta to send an ownership code.
@@ -239,9 +249,3 @@ const ErrInvalidInput = "invalid_input"
 // after which Meta may have carried the call out. Its GraphError says class
 // transient and OutcomeUnknown.
 const ErrOutcomeUnknown = "outcome_unknown"
-
-// region reads the number's data localization region from its settings.
-// TODO(wf): GET /{id}/settings lands with the graphsim branch.
-func (a *Activities) region(ctx context.Context, phoneNumberID string) (string, error) {
-	return "", nil
-}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -26,6 +28,12 @@ const (
 
 func setup(t *testing.T) (*testsuite.TestActivityEnvironment, *activities.Activities, *graphsim.Server) {
 	t.Helper()
+	env, acts, sim, _ := setupGraph(t)
+	return env, acts, sim
+}
+
+func setupGraph(t *testing.T) (*testsuite.TestActivityEnvironment, *activities.Activities, *graphsim.Server, *graph.Client) {
+	t.Helper()
 	sim := graphsim.New(graphsim.Options{Token: token, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	sim.CreateWABA(wabaID)
 	srv := httptest.NewServer(sim)
@@ -36,7 +44,7 @@ func setup(t *testing.T) (*testsuite.TestActivityEnvironment, *activities.Activi
 	env := suite.NewTestActivityEnvironment()
 	acts := activities.New(g)
 	env.RegisterActivity(acts)
-	return env, acts, sim
+	return env, acts, sim, g
 }
 
 func appError(t *testing.T, err error) (*temporal.ApplicationError, onboarding.GraphError) {
@@ -159,4 +167,53 @@ func TestRegisterSendsTheBackup(t *testing.T) {
 	require.Equal(t, "******", last.Params["backup.data"])
 	require.Equal(t, "******", last.Params["backup.password"])
 	require.NotContains(t, fmt.Sprint(last.Params), "s3cret-backup")
+}
+
+func TestAdoptionSearchResumesFromTheHeartbeatedCursor(t *testing.T) {
+	env, acts, sim, g := setupGraph(t)
+	// 250 numbers before the one to adopt: three pages of 100.
+	for i := range 250 {
+		_, err := sim.SeedNumber(wabaID, "1", fmt.Sprintf("555%07d", 1000000+i))
+		require.NoError(t, err)
+	}
+	id, err := sim.SeedNumber(wabaID, "1", "5551234567")
+	require.NoError(t, err)
+	in := activities.AddNumberInput{WABAID: wabaID, CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support"}
+	lists := func() int {
+		n := 0
+		for _, c := range sim.Calls() {
+			if c.Endpoint == graphsim.EndpointListPhoneNumbers {
+				n++
+			}
+		}
+		return n
+	}
+
+	var first string
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		require.NoError(t, details.Get(&first))
+	})
+	v, err := env.ExecuteActivity(acts.AddPhoneNumber, in)
+	require.NoError(t, err)
+	var res activities.AddNumberResult
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, activities.AddNumberResult{PhoneNumberID: id, Adopted: true}, res)
+	require.Equal(t, 3, lists(), "the search stops at the page that holds the number")
+	require.Empty(t, first, "the search heartbeats before its first page")
+
+	// A retry whose last heartbeat named the cursor after the second page
+	// reads one page, not three.
+	cursor := ""
+	for range 2 {
+		page, err := g.ListPhoneNumbers(t.Context(), wabaID, graph.ListOptions{Limit: graph.MaxListLimit, After: cursor, Fields: []string{"id"}})
+		require.NoError(t, err)
+		cursor = page.Paging.Cursors.After
+	}
+	before := lists()
+	env.SetHeartbeatDetails(cursor)
+	v, err = env.ExecuteActivity(acts.AddPhoneNumber, in)
+	require.NoError(t, err)
+	require.NoError(t, v.Get(&res))
+	require.Equal(t, id, res.PhoneNumberID)
+	require.Equal(t, 1, lists()-before, "the resumed search reads one page, not three")
 }

@@ -36,6 +36,9 @@ type call struct {
 	retry *temporal.RetryPolicy
 	// throttleWait is the first wait after a throttle that names none.
 	throttleWait time.Duration
+	// timeout bounds one attempt (a minute when 0); heartbeat, when set,
+	// is the heartbeat timeout of an activity that heartbeats its progress.
+	timeout, heartbeat time.Duration
 }
 
 // Retry policies of the calls.
@@ -84,6 +87,10 @@ var (
 		op: graph.OpAddPhoneNumber, activity: a.AddPhoneNumber,
 		resolves: []string{graph.OpAddPhoneNumber, graph.OpListPhoneNumbers},
 		retry:    readRetry, throttleWait: time.Minute,
+		// A WABA of thousands of numbers takes many pages to search;
+		// each page heartbeats (a page is bounded by the Graph client's
+		// 30-second timeout).
+		timeout: 15 * time.Minute, heartbeat: time.Minute,
 	}
 	// callGetNumber reads the number's verification and display-name
 	// status (GET /{id}).
@@ -100,7 +107,7 @@ var (
 	// Lost answer: a read; the activity retries it.
 	callGetRegistration = &call{
 		op: graph.OpGetPhoneNumber, activity: a.GetRegistration,
-		resolves: []string{graph.OpGetPhoneNumber, opGetSettings},
+		resolves: []string{graph.OpGetPhoneNumber, graph.OpGetSettings},
 		retry:    readRetry, throttleWait: time.Minute,
 	}
 	// callRequestCode asks Meta to send an ownership code by SMS or voice.
@@ -153,9 +160,6 @@ var (
 	}
 )
 
-// opGetSettings is the op of GetRegistration's settings read.
-const opGetSettings = "get_settings"
-
 // Change IDs of workflow.GetVersion: each guards a change of the commands
 // the workflow makes, so that histories recorded before it still replay.
 const (
@@ -197,8 +201,13 @@ func (c *call) options(ctx workflow.Context, summary string) workflow.ActivityOp
 	} else if !has(ctx, changeThrottleAsTimer) {
 		policy = legacyRetry
 	}
+	timeout := c.timeout
+	if timeout == 0 {
+		timeout = time.Minute
+	}
 	return workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
+		StartToCloseTimeout: timeout,
+		HeartbeatTimeout:    c.heartbeat,
 		RetryPolicy:         policy,
 		Summary:             summary,
 	}

@@ -791,3 +791,22 @@ func TestReregisterWhoseAnswerWasLostIsMadeAgain(t *testing.T) {
 	require.Len(t, h.calls(graphsim.EndpointRegister), 3)
 	require.Equal(t, onboarding.StageRegistered, re.value.Stage)
 }
+
+func TestChangeRegionWhoseRegisterAnswerWasLostIsNotRepeated(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var res *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointRegister, graphsim.AnswerStatus)
+		res = update[onboarding.OperationResult](h, onboarding.UpdateChangeRegion, onboarding.ChangeRegionInput{Region: "DE"})
+	})
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.OperationResult{Stage: onboarding.StageRegistered, Region: "DE"}, res.value)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2, "the onboarding's and the change's: the lost one is not repeated")
+	require.NotEmpty(t, h.calls(graphsim.EndpointGetSettings), "the region was read from the number's settings")
+	require.Equal(t, 2, st.RegisterCallsInWindow)
+	n, _ := h.sim.Number(st.PhoneNumberID)
+	require.Equal(t, "DE", n.DataLocalizationRegion)
+}
