@@ -61,15 +61,15 @@ type OnboardInput struct {
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`
 	Migrate       bool       `json:"migrate,omitempty"`
+	// Backup is the On-Premises API backup a number migrating to the Cloud
+	// API registers with; nil for every other number.
+	Backup *Backup `json:"backup,omitempty"`
 	PreverifiedID string     `json:"preverified_id,omitempty"`
 	// CodeWait is how long to wait for a code before the run is flagged as
 	// parked (it keeps waiting; it never fails for want of a code).
 	CodeWait time.Duration `json:"code_wait,omitempty"`
 	// NameCheckInterval is how often a pending display name is re-read.
 	NameCheckInterval time.Duration `json:"name_check_interval,omitempty"`
-	// Backup is the On-Premises API backup a number migrating to the Cloud
-	// API registers with; nil for every other number.
-	Backup *Backup `json:"backup,omitempty"`
 
 	// Resume is set only by the workflow itself when it continues as new.
 	Resume *ResumeState `json:"resume,omitempty"`
@@ -107,6 +107,9 @@ func (in OnboardInput) Validate() error {
 		validate.CodeMethod("code_method", string(in.CodeMethod)),
 		validate.Language("language", in.Language),
 	}
+	if in.Backup != nil {
+		errs = append(errs, in.Backup.Validate())
+	}
 	if in.PreverifiedID != "" {
 		errs = append(errs, validate.ID("preverified_id", in.PreverifiedID))
 	}
@@ -115,9 +118,6 @@ func (in OnboardInput) Validate() error {
 	}
 	if in.NameCheckInterval < time.Minute {
 		errs = append(errs, &validate.Error{Field: "name_check_interval", Rule: "must be at least 1m"})
-	}
-	if in.Backup != nil {
-		errs = append(errs, in.Backup.Validate())
 	}
 	return errors.Join(errs...)
 }
