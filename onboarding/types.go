@@ -61,9 +61,7 @@ type OnboardInput struct {
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`
 	Migrate       bool       `json:"migrate,omitempty"`
-	// Backup is the On-Premises API backup a number migrating to the Cloud
-	// API registers with; nil for every other number.
-	Backup *Backup `json:"backup,omitempty"`
+	Backup        *Backup    `json:"backup,omitempty"` // a number migrating from the On-Premises API only
 	PreverifiedID string     `json:"preverified_id,omitempty"`
 	// CodeWait is how long to wait for a code before the run is flagged as
 	// parked (it keeps waiting; it never fails for want of a code).
