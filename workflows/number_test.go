@@ -810,3 +810,28 @@ func TestChangeRegionWhoseRegisterAnswerWasLostIsNotRepeated(t *testing.T) {
 	n, _ := h.sim.Number(st.PhoneNumberID)
 	require.Equal(t, "DE", n.DataLocalizationRegion)
 }
+
+func TestThrottledDeregisterWaitsMetasHintAndSpendsNoBudget(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var de *outcome[onboarding.OperationResult]
+	var sleeping onboarding.Status
+	h.at(time.Hour, func() {
+		// Code 4 names its wait in Retry-After.
+		require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointDeregister,
+			Times: 2, Code: 4, RetryAfter: 10 * time.Minute}))
+		de = update[onboarding.OperationResult](h, onboarding.UpdateDeregister, nil)
+	})
+	h.at(time.Hour+5*time.Minute, func() { sleeping = h.status() })
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	des := h.calls(graphsim.EndpointDeregister)
+	require.Len(t, des, 3)
+	require.Equal(t, 10*time.Minute, des[1].Time.Sub(des[0].Time))
+	require.Equal(t, 10*time.Minute, des[2].Time.Sub(des[1].Time))
+	require.Equal(t, onboarding.StageRateLimited, sleeping.Stage)
+	require.Equal(t, 0, sleeping.DeregisterCallsInWindow)
+	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
+	require.Equal(t, 1, st.DeregisterCallsInWindow)
+}
