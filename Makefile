@@ -18,7 +18,7 @@ BIN := $(CURDIR)/bin
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories
 
 all: build
 
@@ -47,6 +47,14 @@ test: $(TEMPORAL)
 # Unit tests only: no Temporal dev server.
 test-short:
 	$(GO) test -race -short -count=1 ./...
+
+# Records replay-corpus histories (workflows/testdata/histories) that do not
+# exist yet, on a dev server of their own; existing files are never rewritten.
+# RECORDFLAGS=-record-tag=v2 records every scenario again as NAME.v2.json.
+# See README, "Changing workflow code".
+RECORDFLAGS ?=
+record-histories: $(TEMPORAL)
+	$(GO) test -count=1 -v -run '^TestRecordHistories$$' ./workflows -record $(RECORDFLAGS)
 
 # Benchmarks, each reported as a ratio to a baseline measured in the same run
 # (sub-benchmarks named baseline-*). Raw output is kept in .local/bench.txt.
