@@ -16,12 +16,14 @@ import (
 // Meta's throttle hints apply.
 //
 // Throttle hints apply the same way to every call: a throttled answer (4,
-// 80007, 130429, HTTP 429) is never retried by the activity; it comes back to
+// 80007, 80008, 130429, HTTP 429) is never retried by the activity; it comes back to
 // the workflow, which sleeps on a durable timer, visible in the status, for
 // as long as Meta's Retry-After or estimated_time_to_regain_access asks (or
 // throttleWait, doubling, when Meta names no wait), then calls again. A
 // throttled call was refused before Meta acted, so a budgeted one gives its
-// ledger entry back: a throttle storm of any length spends no budget.
+// ledger entry back: a throttle storm of any length spends no budget. So
+// does a call that never reached Meta (no connection); every other failure
+// of a budgeted call stays counted, because Meta may have carried it out.
 type call struct {
 	op       string // graph.Op* name, as in GraphError.Op
 	activity any
