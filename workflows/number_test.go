@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ type harness struct {
 	g   *graph.Client
 }
 
-func newHarness(t testing.TB, opts graphsim.Options) *harness {
+func newHarness(t testing.TB, opts graphsim.Options, gopts ...graph.Option) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -58,7 +59,7 @@ func newHarness(t testing.TB, opts graphsim.Options) *harness {
 	sim.CreateWABA(wabaID)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(func() { sim.Close(); srv.Close() })
-	g, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(srv.URL+"/v21.0"))
+	g, err := graph.New(graphsim.DefaultToken, append([]graph.Option{graph.WithBaseURL(srv.URL + "/v21.0")}, gopts...)...)
 	require.NoError(t, err)
 	env.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	env.RegisterActivity(activities.New(g))
@@ -834,4 +835,19 @@ func TestThrottledDeregisterWaitsMetasHintAndSpendsNoBudget(t *testing.T) {
 	require.Equal(t, 0, sleeping.DeregisterCallsInWindow)
 	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
 	require.Equal(t, 1, st.DeregisterCallsInWindow)
+}
+
+func TestVerifyWhoseAnswerHungIsAccepted(t *testing.T) {
+	// The Graph client gives up on the held request quickly here; in
+	// production after its 30-second timeout.
+	h := newHarness(t, graphsim.Options{}, graph.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	h.lose(graphsim.EndpointVerifyCode, graphsim.AnswerHang)
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Len(t, h.calls(graphsim.EndpointVerifyCode), 2)
+	require.True(t, res.value.Accepted, res.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
 }
