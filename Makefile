@@ -15,6 +15,12 @@ SQLITE_VERSION := v1.44.3
 TOOLS_DIR := $(CURDIR)/.tools
 TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_CLI_VERSION)-sqlite$(SQLITE_VERSION)/temporal
 BIN := $(CURDIR)/bin
+# workflowcheck (non-deterministic calls in workflow code) and staticcheck,
+# pinned by the tools module tools/lint so they never touch go.mod; rebuilt
+# when its go.mod or go.sum changes.
+LINT_BIN := $(TOOLS_DIR)/lint
+WORKFLOWCHECK := $(LINT_BIN)/workflowcheck
+STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
@@ -22,7 +28,11 @@ export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
 all: build
 
-tools: $(TEMPORAL)
+tools: $(TEMPORAL) $(WORKFLOWCHECK) $(STATICCHECK)
+
+$(WORKFLOWCHECK) $(STATICCHECK) &: tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && $(GO) build -o $(LINT_BIN)/ go.temporal.io/sdk/contrib/tools/workflowcheck honnef.co/go/tools/cmd/staticcheck
+	touch $(WORKFLOWCHECK) $(STATICCHECK)
 
 $(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
 	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) with sqlite $(SQLITE_VERSION) (minutes the first time, then cached)"
@@ -40,8 +50,7 @@ run: $(TEMPORAL)
 
 # Unit tests, fuzz seed corpora and end-to-end tests against a real Temporal
 # dev server that the tests start on free ports and stop afterwards.
-test: $(TEMPORAL)
-	$(GO) vet ./...
+test: $(TEMPORAL) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Unit tests only: no Temporal dev server.
@@ -70,9 +79,11 @@ fuzz:
 sim:
 	$(GO) run ./simulator $(SIMFLAGS)
 
-lint:
+lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(WORKFLOWCHECK) ./...
 
 clean:
 	rm -rf $(BIN) .local

@@ -166,7 +166,7 @@ func accessToken(getenv func(string) string, readFile func(string) ([]byte, erro
 		return "", fmt.Errorf("no Graph API access token: set %s or %s (a file holding the token)", envToken, envTokenFile)
 	}
 	if strings.ContainsAny(token, " \t\r\n") {
-		return "", errors.New("Graph API access token: must be a single line without spaces")
+		return "", errors.New("the Graph API access token must be a single line without spaces")
 	}
 	return token, nil
 }

@@ -213,7 +213,8 @@ func (r *recorder) stack(t *testing.T, devArgs []string) *stack {
 }
 
 // startDevServer starts a dev server on free loopback ports, its output in a
-// temporary file whose name is logged.
+// temporary file whose name is logged and which is kept if the recording
+// fails.
 func startDevServer(t *testing.T, cli string, devArgs []string) (*testsuite.DevServer, error) {
 	ports, err := freePorts(2) // gRPC and HTTP API
 	if err != nil {
@@ -244,7 +245,12 @@ func startDevServer(t *testing.T, cli string, devArgs []string) (*testsuite.DevS
 		_ = devLog.Close()
 		return nil, err
 	}
-	t.Cleanup(func() { _ = devLog.Close() })
+	t.Cleanup(func() {
+		_ = devLog.Close()
+		if !t.Failed() {
+			_ = os.Remove(devLog.Name())
+		}
+	})
 	return dev, nil
 }
 
