@@ -157,6 +157,9 @@ func Summary(in OnboardInput) string {
 	if in.Migrate {
 		s += " (migration)"
 	}
+	if in.Backup != nil {
+		s += " (with On-Premises backup)"
+	}
 	return s
 }
 

@@ -150,6 +150,8 @@ func rejectPINFlag(args []string) error {
 			return usageErr("there is no --pin flag: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
 		case name == "new-pin" && hasValue && !isBool(value):
 			return usageErr("--new-pin takes no value: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
+		case name == "backup-password":
+			return usageErr("there is no --backup-password flag: a password on the command line leaks into shell history and process lists; use --backup-password-file PATH or %s", envBackupPassword)
 		}
 	}
 	return nil
@@ -250,7 +252,7 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 			"country code ends.\n"+
 			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
 	var in onboarding.OnboardInput
-	var method, pinFile string
+	var method, pinFile, backupFile, backupPasswordFile string
 	fs.StringVar(&in.WABAID, "waba", "", "WhatsApp Business Account id")
 	fs.StringVar(&in.CountryCode, "cc", "", "country dial code: "+ccRule)
 	fs.StringVar(&in.PhoneNumber, "number", "", "national number, digits only, without the country code (or the first argument, in E.164)")
@@ -263,6 +265,8 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	fs.DurationVar((*time.Duration)(&in.CodeWait), "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
 	fs.DurationVar((*time.Duration)(&in.NameCheckInterval), "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
+	fs.StringVar(&backupFile, "backup-file", "", "file holding the On-Premises API backup data, for a number migrating from it")
+	fs.StringVar(&backupPasswordFile, "backup-password-file", "", "file holding the backup's password (or set "+envBackupPassword+")")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return nil, err
@@ -279,6 +283,9 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	in.Region = strings.ToUpper(strings.TrimSpace(in.Region))
 	in.CodeMethod = onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method)))
 	in.Normalize()
+	if in.Backup, err = readBackup(e, backupFile, backupPasswordFile); err != nil {
+		return nil, err
+	}
 	// Every other field is checked before the PIN is asked for, so nobody
 	// types a PIN for a command that is refused anyway; readPIN checks the
 	// PIN itself.

@@ -30,6 +30,9 @@ import (
 const (
 	envPIN   = "WA_PIN"
 	envUIURL = "TEMPORAL_UI_URL"
+	// envBackupPassword holds the On-Premises backup's password when no
+	// --backup-password-file is given.
+	envBackupPassword = "WA_BACKUP_PASSWORD"
 )
 
 // Exit statuses.
