@@ -660,7 +660,7 @@ func TestAWaitThatEndsCancelsItsTimer(t *testing.T) {
 	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
 	h.run(in)
 	require.Equal(t, onboarding.StageRegistered, st.Stage)
-	require.Contains(t, cancelled, in.CodeWait, "the code wait is not left pending once the code arrived")
+	require.Contains(t, cancelled, time.Duration(in.CodeWait), "the code wait is not left pending once the code arrived")
 }
 
 func TestOnPremisesBackupIsSentWithTheFirstRegisterOnly(t *testing.T) {
