@@ -27,6 +27,12 @@ const (
 	SignalResendCode = "resend-code"
 	// SignalSkipWait cuts the current durable sleep short (no input).
 	SignalSkipWait = "skip-wait"
+	// SignalNameUpdate passes on Meta's phone_number_name_update webhook: the
+	// review decision on the number's display name (NameUpdateInput).
+	SignalNameUpdate = "name-update"
+	// SignalWABAUpdate passes on Meta's account_update webhook when it makes
+	// the number's WABA unusable or usable again (WABAUpdateInput).
+	SignalWABAUpdate = "waba-update"
 )
 
 // Updates.
@@ -59,6 +65,10 @@ var (
 	SearchAttributeStage         = temporal.NewSearchAttributeKeyKeyword("WhatsAppStage")
 	SearchAttributeWABAID        = temporal.NewSearchAttributeKeyKeyword("WhatsAppWABAID")
 	SearchAttributePhoneNumberID = temporal.NewSearchAttributeKeyKeyword("WhatsAppPhoneNumberID")
+	// SearchAttributeWABAState is WABAStateUnusable while an account_update
+	// webhook says the number's WABA cannot be used, WABAStateUsable after a
+	// reinstatement, and unset before any such event.
+	SearchAttributeWABAState = temporal.NewSearchAttributeKeyKeyword("WhatsAppWABAState")
 )
 
 // WorkflowID names the workflow that owns a number, so that every start for

@@ -185,6 +185,52 @@ type CodeResult struct {
 	Message  string `json:"message,omitempty"`
 }
 
+// Display-name review decisions of a NameUpdateInput, as Meta writes them.
+const (
+	NameDecisionApproved = "APPROVED"
+	NameDecisionRejected = "REJECTED"
+	NameDecisionDeferred = "DEFERRED"
+	NameDecisionPending  = "PENDING"
+)
+
+// NameUpdateInput carries Meta's phone_number_name_update webhook to the
+// number's run. It is a hint, not the truth: the run re-reads the number
+// before acting, so a stale or replayed event cannot make it register early.
+// Meta delivers webhooks more than once and out of order; a run ignores an
+// event older than the last one it took.
+type NameUpdateInput struct {
+	// Decision is one of the NameDecision constants.
+	Decision      string `json:"decision"`
+	RequestedName string `json:"requested_name,omitempty"` // requested_verified_name
+	Reason        string `json:"reason,omitempty"`         // rejection_reason, e.g. NAME_FORMAT_UNACCEPTABLE
+	// EventTime is when Meta sent the event (the entry's time).
+	EventTime time.Time `json:"event_time"`
+	// EventID names the event, the same for every delivery of it.
+	EventID string `json:"event_id,omitempty"`
+}
+
+// WABA states of a WABAUpdateInput and of the WhatsAppWABAState search
+// attribute.
+const (
+	WABAStateUsable   = "usable"
+	WABAStateUnusable = "unusable"
+)
+
+// WABAUpdateInput carries Meta's account_update webhook to every run of the
+// WABA when the event ends the WABA's usability (deleted, disabled, unshared,
+// offboarded) or restores it. Older events than the last one taken are
+// ignored, as for NameUpdateInput.
+type WABAUpdateInput struct {
+	// Event is Meta's account_update event, e.g. ACCOUNT_DELETED.
+	Event string `json:"event"`
+	// BanState is ban_info.waba_ban_state of a DISABLED_UPDATE.
+	BanState string `json:"ban_state,omitempty"`
+	// State is WABAStateUnusable or WABAStateUsable.
+	State     string    `json:"state"`
+	EventTime time.Time `json:"event_time"`
+	EventID   string    `json:"event_id,omitempty"`
+}
+
 // ResendInput asks for a new code, optionally by another method.
 type ResendInput struct {
 	Method   CodeMethod `json:"method,omitempty"`

@@ -52,6 +52,8 @@ var endpoints = []endpoint{
 	{"signal", "SignalVerificationCode", onboarding.SignalVerificationCode, typeOf[onboarding.CodeInput](), nil},
 	{"signal", "SignalResendCode", onboarding.SignalResendCode, typeOf[onboarding.ResendInput](), nil},
 	{"signal", "SignalSkipWait", onboarding.SignalSkipWait, nil, nil},
+	{"signal", "SignalNameUpdate", onboarding.SignalNameUpdate, typeOf[onboarding.NameUpdateInput](), nil},
+	{"signal", "SignalWABAUpdate", onboarding.SignalWABAUpdate, typeOf[onboarding.WABAUpdateInput](), nil},
 	{"update", "UpdateSubmitCode", onboarding.UpdateSubmitCode, typeOf[onboarding.CodeInput](), typeOf[onboarding.CodeResult]()},
 	{"update", "UpdateChangeRegion", onboarding.UpdateChangeRegion, typeOf[onboarding.ChangeRegionInput](), typeOf[onboarding.OperationResult]()},
 	{"update", "UpdateReregister", onboarding.UpdateReregister, nil, typeOf[onboarding.OperationResult]()},
