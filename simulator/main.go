@@ -19,12 +19,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/internal/secretenv"
 	"github.com/wa-onboarding/onboarding/internal/validate"
 )
 
@@ -50,6 +53,8 @@ type config struct {
 	logFormat       string
 	logLevel        string
 	state           string
+	webhookURL      string
+	webhookSecret   string // never logged
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -71,6 +76,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.logFormat, "log-format", env("GRAPHSIM_LOG_FORMAT", "text"), "log format on stderr: text or json (env GRAPHSIM_LOG_FORMAT)")
 	fs.StringVar(&c.logLevel, "log-level", env("GRAPHSIM_LOG_LEVEL", "info"), "debug, info, warn or error (env GRAPHSIM_LOG_LEVEL)")
 	fs.StringVar(&c.state, "state", env("GRAPHSIM_STATE", ""), "file that keeps the state across restarts, written after every change (env GRAPHSIM_STATE; default: memory only)")
+	fs.StringVar(&c.webhookURL, "webhook-url", env("GRAPHSIM_WEBHOOK_URL", ""), "URL that receives Meta's webhooks, signed (env GRAPHSIM_WEBHOOK_URL; default: none sent)")
+	secretFile := fs.String("webhook-app-secret-file", "", "file holding the app secret that signs webhooks (or env GRAPHSIM_WEBHOOK_APP_SECRET / GRAPHSIM_WEBHOOK_APP_SECRET_FILE)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -83,7 +90,46 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	if err := validate.ID("-waba", c.waba); err != nil {
 		return c, err
 	}
+	if c.webhookURL != "" {
+		u, err := url.Parse(c.webhookURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return c, fmt.Errorf("-webhook-url must be an http or https URL, not %q", c.webhookURL)
+		}
+		secret, err := webhookSecret(*secretFile, getenv, readFile)
+		if err != nil {
+			return c, err
+		}
+		c.webhookSecret = secret
+	} else if *secretFile != "" {
+		return c, errors.New("-webhook-app-secret-file needs -webhook-url")
+	}
 	return c, nil
+}
+
+// readFile is os.ReadFile; a variable so tests need no files.
+var readFile = os.ReadFile
+
+// webhookSecret reads the app secret from -webhook-app-secret-file, else
+// from GRAPHSIM_WEBHOOK_APP_SECRET(_FILE).
+func webhookSecret(file string, getenv func(string) string, readFile func(string) ([]byte, error)) (string, error) {
+	if file != "" {
+		b, err := readFile(file)
+		if err != nil {
+			return "", fmt.Errorf("-webhook-app-secret-file: %w", err)
+		}
+		if v := strings.TrimSpace(string(b)); v != "" {
+			return v, nil
+		}
+		return "", fmt.Errorf("-webhook-app-secret-file %s is empty", file)
+	}
+	s, err := secretenv.Lookup(getenv, readFile, "GRAPHSIM_WEBHOOK_APP_SECRET")
+	if errors.Is(err, secretenv.ErrNotSet) {
+		return "", errors.New("-webhook-url needs the app secret: -webhook-app-secret-file, GRAPHSIM_WEBHOOK_APP_SECRET or GRAPHSIM_WEBHOOK_APP_SECRET_FILE")
+	}
+	if err != nil {
+		return "", err
+	}
+	return s.Value, nil
 }
 
 // idSeed is where a run's IDs start: 15 digits like Meta's, growing by 10
@@ -116,7 +162,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	opts := graphsim.Options{Token: c.token, NameReviewDelay: c.nameReviewDelay, CodeTTL: c.codeTTL, Logger: logger,
-		FirstID: idSeed(time.Now())}
+		FirstID: idSeed(time.Now()), WebhookURL: c.webhookURL, WebhookAppSecret: []byte(c.webhookSecret)}
 	if c.fakeClock {
 		opts.Clock = graphsim.NewShiftedClock()
 	}
@@ -136,7 +182,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "Graph API simulator listening\n  base URL: %s/v21.0\n  token:    %s\n  WABA ID:  %s\n  admin:    %s/_sim/\n",
 		base, c.token, c.waba, base)
 	logger.Info("simulator started", "base_url", base+"/v21.0", "waba_id", c.waba, "fake_clock", c.fakeClock,
-		"name_review_delay", c.nameReviewDelay, "code_ttl", c.codeTTL, "state_file", c.state)
+		"name_review_delay", c.nameReviewDelay, "code_ttl", c.codeTTL, "state_file", c.state,
+		"webhook_url", c.webhookURL)
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

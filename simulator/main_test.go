@@ -6,7 +6,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +17,9 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wa-onboarding/onboarding/internal/webhooks"
+	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // syncBuffer lets the test read what the server goroutine logs.
@@ -219,4 +224,101 @@ func TestIDSeed(t *testing.T) {
 	b := idSeed(time.Date(2026, 11, 23, 12, 0, 1, 0, time.UTC))
 	require.Len(t, fmt.Sprint(a), 15, "IDs look like Meta's")
 	require.Equal(t, int64(10_000), b-a, "10 IDs per millisecond between two starts")
+}
+
+func TestWebhookFlags(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "secret")
+	require.NoError(t, os.WriteFile(file, []byte("from-file\n"), 0o600))
+
+	c, err := parseFlags([]string{"-webhook-url", "http://127.0.0.1:8088/webhooks/whatsapp", "-webhook-app-secret-file", file}, noEnv, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "from-file", c.webhookSecret)
+
+	env := map[string]string{"GRAPHSIM_WEBHOOK_URL": "http://127.0.0.1:8088/webhooks/whatsapp", "GRAPHSIM_WEBHOOK_APP_SECRET": "from-env"}
+	c, err = parseFlags(nil, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "http://127.0.0.1:8088/webhooks/whatsapp", c.webhookURL)
+	require.Equal(t, "from-env", c.webhookSecret)
+
+	env = map[string]string{"GRAPHSIM_WEBHOOK_APP_SECRET_FILE": file}
+	c, err = parseFlags([]string{"-webhook-url", "https://example.test/hook"}, func(k string) string { return env[k] }, io.Discard)
+	require.NoError(t, err)
+	require.Equal(t, "from-file", c.webhookSecret)
+
+	c, err = parseFlags(nil, noEnv, io.Discard)
+	require.NoError(t, err)
+	require.Empty(t, c.webhookURL, "no webhooks unless asked")
+
+	empty := filepath.Join(dir, "empty")
+	require.NoError(t, os.WriteFile(empty, []byte("\n"), 0o600))
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-webhook-url", "http://127.0.0.1:8088/x"}, "needs the app secret"},
+		{[]string{"-webhook-url", "ftp://127.0.0.1/x", "-webhook-app-secret-file", file}, "-webhook-url must be"},
+		{[]string{"-webhook-url", "127.0.0.1:8088", "-webhook-app-secret-file", file}, "-webhook-url must be"},
+		{[]string{"-webhook-app-secret-file", file}, "needs -webhook-url"},
+		{[]string{"-webhook-url", "http://127.0.0.1/x", "-webhook-app-secret-file", filepath.Join(dir, "missing")}, "-webhook-app-secret-file"},
+		{[]string{"-webhook-url", "http://127.0.0.1/x", "-webhook-app-secret-file", empty}, "is empty"},
+	} {
+		_, err := parseFlags(tc.args, noEnv, io.Discard)
+		require.ErrorContains(t, err, tc.want, "%v", tc.args)
+	}
+}
+
+// TestRunSendsSignedWebhooks runs the command against the product's webhook
+// endpoint: the simulator's signature and payloads are what it accepts.
+func TestRunSendsSignedWebhooks(t *testing.T) {
+	rec := &recorder{got: make(chan string, 4)}
+	h, err := webhooks.New(webhooks.Config{AppSecret: []byte("s3cret-app"), Messenger: rec,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	require.NoError(t, err)
+	recv := httptest.NewServer(h)
+	defer recv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	env := map[string]string{"GRAPHSIM_WEBHOOK_APP_SECRET": "s3cret-app"}
+	var stderr syncBuffer
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() {
+		errc <- run(ctx, []string{"-addr", "127.0.0.1:0", "-webhook-url", recv.URL + webhooks.Path},
+			func(k string) string { return env[k] }, io.Discard, &stderr, ready)
+	}()
+	base := <-ready
+
+	id := addNumber(t, base, "5557654321")
+	res, err := http.Post(base+"/_sim/numbers/"+id+"/name?status=DECLINED&rejection_reason=NAME_NOT_CONSISTENT", "", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	require.Equal(t, "name whatsapp-number-+15557654321 REJECTED NAME_NOT_CONSISTENT", <-rec.got)
+
+	res, err = http.Post(base+"/_sim/wabas/100000000000001/account-update", "application/json",
+		strings.NewReader(`{"event":"ACCOUNT_DELETED"}`))
+	require.NoError(t, err)
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	require.Equal(t, "waba 100000000000001 ACCOUNT_DELETED unusable", <-rec.got)
+	require.Eventually(t, func() bool { return strings.Count(stderr.String(), "webhook delivered") == 2 },
+		10*time.Second, 10*time.Millisecond)
+
+	cancel()
+	require.NoError(t, <-errc)
+	require.NotContains(t, stderr.String(), "s3cret-app", "the app secret is never logged")
+}
+
+type recorder struct{ got chan string }
+
+func (r *recorder) NameUpdate(_ context.Context, id string, in onboarding.NameUpdateInput) error {
+	r.got <- "name " + id + " " + in.Decision + " " + in.Reason
+	return nil
+}
+
+func (r *recorder) WABAUpdate(_ context.Context, id string, in onboarding.WABAUpdateInput) (int, error) {
+	r.got <- "waba " + id + " " + in.Event + " " + in.State
+	return 1, nil
 }

@@ -16,10 +16,11 @@ var AdminPaths = []string{
 	"GET    /_sim/                                   this list",
 	"GET    /_sim/wabas                              WABA IDs",
 	"POST   /_sim/wabas?id=ID                        create a WABA (new ID when id is empty)",
+	"POST   /_sim/wabas/{id}/account-update          send the account_update webhook: event=ACCOUNT_DELETED|DISABLED_UPDATE|PARTNER_REMOVED|..., ban_state=DISABLE|REINSTATE|...",
 	"GET    /_sim/numbers                            every number with its state and window counts",
 	"GET    /_sim/numbers/{id}                       one number",
 	"POST   /_sim/numbers                            seed a number: waba_id, cc, phone_number, verified_name, verified, registered, pin, region, name_status",
-	"POST   /_sim/numbers/{id}/name?status=APPROVED  set name_status",
+	"POST   /_sim/numbers/{id}/name?status=APPROVED  set name_status (and verified_name, rejection_reason); sends phone_number_name_update",
 	"POST   /_sim/numbers/{id}/delete                delete the number from its WABA (register answers 133015 for 5 minutes)",
 	"POST   /_sim/numbers/{id}/disable_two_step      turn two-step verification off (needed before migrating)",
 	"POST   /_sim/numbers/{id}/forget                make Meta forget the ID: every Graph call on it answers code 100 subcode 33",
@@ -95,6 +96,23 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 		}
 		adminJSON(w, http.StatusOK, map[string]string{"id": s.CreateWABA(id)})
 	})
+	mux.HandleFunc("POST /_sim/wabas/{id}/account-update", func(w http.ResponseWriter, r *http.Request) {
+		p, perr := readParams(r)
+		if perr != nil {
+			adminError(w, http.StatusBadRequest, perr.Details)
+			return
+		}
+		err := s.AccountUpdate(r.PathValue("id"), p.get("event"), p.get("ban_state"))
+		switch {
+		case errors.Is(err, ErrNotFound):
+			adminError(w, http.StatusNotFound, err.Error())
+		case err != nil:
+			adminError(w, http.StatusBadRequest, err.Error())
+		default:
+			adminJSON(w, http.StatusOK, map[string]any{"waba_id": r.PathValue("id"), "event": p.get("event"),
+				"webhook_url": s.opts.WebhookURL})
+		}
+	})
 	mux.HandleFunc("GET /_sim/numbers", func(w http.ResponseWriter, r *http.Request) {
 		adminJSON(w, http.StatusOK, map[string]any{"data": s.Numbers()})
 	})
@@ -147,7 +165,13 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 		if status == "" {
 			status = "APPROVED"
 		}
-		s.adminUpdate(w, r, s.SetNameStatus(r.PathValue("id"), status))
+		err := s.ReviewName(r.PathValue("id"), NameReview{Status: status, Name: p.get("verified_name"),
+			RejectionReason: p.get("rejection_reason")})
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			adminError(w, http.StatusBadRequest, err.Error())
+			return
+		}
+		s.adminUpdate(w, r, err)
 	})
 	mux.HandleFunc("POST /_sim/numbers/{id}/delete", func(w http.ResponseWriter, r *http.Request) {
 		s.adminUpdate(w, r, s.DeleteNumber(r.PathValue("id")))

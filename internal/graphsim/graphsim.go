@@ -32,6 +32,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -104,6 +105,20 @@ type Options struct {
 	// The simulator command seeds it from the time, so that a fresh state
 	// never hands out an ID an earlier run did.
 	FirstID int64
+
+	// WebhookURL, when set, receives the webhooks Meta would send
+	// (phone_number_name_update when a display name is reviewed,
+	// account_update from AccountUpdate), signed with WebhookAppSecret in
+	// X-Hub-Signature-256.
+	WebhookURL       string
+	WebhookAppSecret []byte
+	// WebhookClient posts them; a client with a 10-second timeout when nil.
+	WebhookClient *http.Client
+	// WebhookAttempts is how often a delivery is tried before it is given
+	// up (DefaultWebhookAttempts when 0), waiting WebhookBackoff
+	// (DefaultWebhookBackoff when 0), doubled each time, in between.
+	WebhookAttempts int
+	WebhookBackoff  time.Duration
 }
 
 // DefaultFirstID is where IDs start unless Options.FirstID says otherwise:
@@ -138,6 +153,9 @@ type Server struct {
 
 	adminOnce sync.Once
 	admin     *http.ServeMux
+
+	webhooks         sync.WaitGroup
+	webhooksInFlight atomic.Int64
 }
 
 // New returns a Server with no WABA: create them with CreateWABA.
@@ -160,11 +178,20 @@ func New(opts Options) *Server {
 	if opts.PageSize > MaxPageSize {
 		opts.PageSize = MaxPageSize
 	}
+	if opts.WebhookClient == nil {
+		opts.WebhookClient = &http.Client{Timeout: 10 * time.Second}
+	}
+	if opts.WebhookAttempts <= 0 {
+		opts.WebhookAttempts = DefaultWebhookAttempts
+	}
+	if opts.WebhookBackoff <= 0 {
+		opts.WebhookBackoff = DefaultWebhookBackoff
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Server{
+	s := &Server{
 		opts:        opts,
 		log:         log.With("component", "graphsim"),
 		wabas:       map[string]bool{},
@@ -176,10 +203,15 @@ func New(opts Options) *Server {
 		nextID:      cmp64(opts.FirstID, DefaultFirstID),
 		done:        make(chan struct{}),
 	}
+	if s.webhooksOn() {
+		go s.sweepLoop()
+	}
+	return s
 }
 
-// Close releases requests held by hang faults. The Server keeps answering
-// other requests; Close exists so a shutdown is not held up by a hang.
+// Close releases requests held by hang faults and stops webhook retries and
+// the review sweep. The Server keeps answering other requests; Close exists
+// so a shutdown is not held up by a hang.
 func (s *Server) Close() {
 	s.closeOnce.Do(func() { close(s.done) })
 }

@@ -37,7 +37,7 @@ func (s *Server) liveNumber(method, id string) (*number, *apiError) {
 	if n == nil || !n.deletedAt.IsZero() || n.forgotten {
 		return nil, errNoObject(method, id)
 	}
-	n.refresh(s.now())
+	s.refresh(n, s.now())
 	return n, nil
 }
 
@@ -261,7 +261,7 @@ func (s *Server) listPhoneNumbers(r *http.Request, wabaID string, p params) repl
 	data := make([]map[string]any, 0, len(page))
 	now := s.now()
 	for _, n := range page {
-		n.refresh(now)
+		s.refresh(n, now)
 		data = append(data, n.render(fields))
 	}
 	out := map[string]any{"data": data}

@@ -33,12 +33,15 @@ type number struct {
 
 func (n *number) digits() string { return n.cc + n.national }
 
-// refresh applies the automatic display-name approval once its time came.
-func (n *number) refresh(now time.Time) {
+// refresh applies the automatic display-name approval once its time came,
+// and reports whether it did.
+func (n *number) refresh(now time.Time) bool {
 	if n.nameStatus == graph.NamePendingReview && !n.nameReadyAt.IsZero() && !now.Before(n.nameReadyAt) {
 		n.nameStatus = graph.NameApproved
 		n.nameReadyAt = time.Time{}
+		return true
 	}
+	return false
 }
 
 type preverified struct {
@@ -103,7 +106,7 @@ type Number struct {
 
 func (s *Server) snapshot(n *number) Number {
 	now := s.now()
-	n.refresh(now)
+	s.refresh(n, now)
 	out := Number{
 		ID: n.id, WABAID: n.wabaID, CC: n.cc, PhoneNumber: n.national,
 		DisplayPhoneNumber: displayNumber(n.cc, n.national), VerifiedName: n.verifiedName,
@@ -337,17 +340,9 @@ func (s *Server) SentCodeFor(phoneNumber string) (SentCode, string, bool) {
 func (s *Server) ApproveName(id string) error { return s.SetNameStatus(id, graph.NameApproved) }
 
 // SetNameStatus sets the number's name_status; it stays until changed again.
+// With a webhook URL the decision is sent as ReviewName sends it.
 func (s *Server) SetNameStatus(id, status string) error {
-	switch status {
-	case graph.NameApproved, graph.NameAvailableWithoutReview, graph.NamePendingReview,
-		graph.NameDeclined, graph.NameExpired, graph.NameNone:
-	default:
-		return fmt.Errorf("graphsim: unknown name status %q", status)
-	}
-	return s.update(id, func(n *number) {
-		n.nameStatus, n.nameReadyAt = status, time.Time{}
-		s.log.Info("name status set", "phone_number_id", id, "name_status", status)
-	})
+	return s.ReviewName(id, NameReview{Status: status})
 }
 
 // DisableTwoStep turns two-step verification off, as a person would in
