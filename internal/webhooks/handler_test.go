@@ -441,3 +441,38 @@ func TestNewRefusesMissingSettings(t *testing.T) {
 		t.Error("no messenger: no error")
 	}
 }
+
+func TestConfigFromEnv(t *testing.T) {
+	files := map[string]string{"/run/secrets/app": "file-secret\n", "/run/secrets/vt": "file-token\n"}
+	readFile := func(p string) ([]byte, error) {
+		if v, ok := files[p]; ok {
+			return []byte(v), nil
+		}
+		return nil, fmt.Errorf("open %s: no such file", p)
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	cfg, err := ConfigFromEnv(env(map[string]string{EnvAppSecret: "s", EnvVerifyToken: "t"}), readFile)
+	if err != nil || string(cfg.AppSecret) != "s" || cfg.VerifyToken != "t" {
+		t.Fatalf("from env: %+v %v", cfg, err)
+	}
+	cfg, err = ConfigFromEnv(env(map[string]string{EnvAppSecret + "_FILE": "/run/secrets/app", EnvVerifyToken + "_FILE": "/run/secrets/vt"}), readFile)
+	if err != nil || string(cfg.AppSecret) != "file-secret" || cfg.VerifyToken != "file-token" {
+		t.Fatalf("from files: %+v %v", cfg, err)
+	}
+	cfg, err = ConfigFromEnv(env(map[string]string{EnvAppSecret: "s"}), readFile)
+	if err != nil || cfg.VerifyToken != "" {
+		t.Fatalf("no verify token: %+v %v", cfg, err)
+	}
+	if _, err := ConfigFromEnv(env(nil), readFile); !errors.Is(err, ErrNotConfigured) {
+		t.Errorf("nothing set: %v, want ErrNotConfigured", err)
+	}
+	_, err = ConfigFromEnv(env(map[string]string{EnvAppSecret: "s", EnvAppSecret + "_FILE": "/run/secrets/app"}), readFile)
+	if err == nil || errors.Is(err, ErrNotConfigured) || strings.Contains(err.Error(), "file-secret") {
+		t.Errorf("both set: %v", err)
+	}
+	_, err = ConfigFromEnv(env(map[string]string{EnvAppSecret: "s", EnvVerifyToken + "_FILE": "/missing"}), readFile)
+	if err == nil || !strings.Contains(err.Error(), "/missing") {
+		t.Errorf("missing token file: %v", err)
+	}
+}
