@@ -11,7 +11,7 @@
 #
 # Environment, for tests and a second stack on one machine: RUN_LOCAL_DIR
 # (state, default .local), RUN_LOCAL_TEMPORAL_PORT, RUN_LOCAL_UI_PORT,
-# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR.
+# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR, RUN_LOCAL_GATEWAY_ADDR.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +26,7 @@ TEMPORAL_PORT="${RUN_LOCAL_TEMPORAL_PORT:-7233}"
 UI_PORT="${RUN_LOCAL_UI_PORT:-8233}"
 CODEC_ADDR="${RUN_LOCAL_CODEC_ADDR:-127.0.0.1:8081}"
 SIM_ADDR="${RUN_LOCAL_SIM_ADDR:-127.0.0.1:8090}"
+GATEWAY_ADDR="${RUN_LOCAL_GATEWAY_ADDR:-127.0.0.1:8088}"
 
 if [ -t 2 ]; then
 	say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
@@ -101,6 +102,11 @@ fi
 if [ ! -s "$LOCAL/codec-token" ]; then
 	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
 fi
+# The dev Meta app secret signs the simulator's webhooks and is checked by
+# the gateway; the verify token answers the subscription handshake.
+for f in webhook-app-secret webhook-verify-token; do
+	[ -s "$LOCAL/$f" ] || head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/$f"
+done
 umask 022
 
 # The codec server decrypts payloads for Temporal UI. The dev UI of
@@ -125,6 +131,7 @@ say "starting Temporal dev server on :$TEMPORAL_PORT (UI :$UI_PORT), state in .l
 	--search-attribute WhatsAppStage=Keyword \
 	--search-attribute WhatsAppWABAID=Keyword \
 	--search-attribute WhatsAppPhoneNumberID=Keyword \
+	--search-attribute WhatsAppWABAState=Keyword \
 	--ui-codec-endpoint "http://$CODEC_ADDR" \
 	>"$LOCAL/temporal.log" 2>&1 &
 temporal_pid=$!
@@ -152,7 +159,12 @@ else
 	# The simulator's state (numbers, codes, 72-hour windows, IDs) lives in
 	# .local next to Temporal's, so a workflow that survives a restart finds
 	# the numbers it was working on; `make clean` forgets both.
-	"$BIN/simulator" -addr "$SIM_ADDR" -state "$LOCAL/graphsim-state.json" >"$LOCAL/simulator.log" 2>&1 &
+	# It sends Meta's signed webhooks (name review outcomes, account
+	# updates) to the gateway, which passes them to the runs.
+	GRAPHSIM_WEBHOOK_APP_SECRET='' GRAPHSIM_WEBHOOK_APP_SECRET_FILE='' \
+		"$BIN/simulator" -addr "$SIM_ADDR" -state "$LOCAL/graphsim-state.json" \
+		-webhook-url "http://$GATEWAY_ADDR/webhooks/whatsapp" -webhook-app-secret-file "$LOCAL/webhook-app-secret" \
+		>"$LOCAL/simulator.log" 2>&1 &
 	pids+=($!)
 	for i in $(seq 1 40); do
 		port_busy "$SIM_ADDR" && break
@@ -183,6 +195,9 @@ export TEMPORAL_ADDRESS="127.0.0.1:$TEMPORAL_PORT" TEMPORAL_NAMESPACE=default
 export WA_CODEC_KEYS_FILE="$LOCAL/codec-keys"
 unset WA_SEAL_PRIVATE_KEYS
 export WA_SEAL_PRIVATE_KEYS_FILE="$LOCAL/seal-private-keys"
+# For the gateway: the same app secret as the simulator's.
+unset WA_WEBHOOK_APP_SECRET WA_WEBHOOK_VERIFY_TOKEN
+export WA_WEBHOOK_APP_SECRET_FILE="$LOCAL/webhook-app-secret" WA_WEBHOOK_VERIFY_TOKEN_FILE="$LOCAL/webhook-verify-token"
 export LOG_FORMAT="${LOG_FORMAT:-console}"
 # The worker runs as a job waited for, not exec'd nor in the foreground, so
 # that a signal to this script alone also reaches the trap at once; the
