@@ -38,6 +38,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/converter"
+
+	"github.com/wa-onboarding/onboarding/internal/seal"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Options.MaxBodyBytes is zero.
@@ -87,6 +89,12 @@ type Options struct {
 	// Logger receives one record per request; nil discards them. Records
 	// never contain bodies or credentials.
 	Logger *slog.Logger
+	// Sealer, if set, seals secrets in the JSON objects sent to /encode
+	// before Codec encrypts them: top-level "pin" and "code" strings and
+	// "backup"."password", matched without regard to case as Go's
+	// encoding/json does. Give it only public keys: /decode never opens
+	// sealed values.
+	Sealer *seal.Sealer
 }
 
 type handler struct {
@@ -111,8 +119,12 @@ func New(opts Options) (http.Handler, error) {
 	case opts.Token != "" && opts.AllowUnauthenticated:
 		return nil, errors.New("codecserver: Options.Token and Options.AllowUnauthenticated are mutually exclusive")
 	}
+	codec := opts.Codec
+	if opts.Sealer != nil {
+		codec = sealingCodec{PayloadCodec: codec, sealer: opts.Sealer}
+	}
 	h := &handler{
-		codec:   converter.NewPayloadCodecHTTPHandler(opts.Codec),
+		codec:   converter.NewPayloadCodecHTTPHandler(codec),
 		noAuth:  opts.AllowUnauthenticated,
 		origins: make(map[string]bool),
 		maxBody: opts.MaxBodyBytes,
