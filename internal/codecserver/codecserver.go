@@ -20,6 +20,10 @@
 //     when the namespace is only the CLI's implicit default, both are
 //     empty: "{namespace}" becomes "" and X-Namespace is sent empty.
 //     Endpoints with the namespace written out work in every case.
+//
+// Given the workers' public seal keys (Options.Sealer), /encode also seals
+// the secrets in the JSON payloads it is sent, so that callers using the
+// temporal CLI send them sealed; see Options.Sealer.
 package codecserver
 
 import (
