@@ -66,8 +66,13 @@ func (c *Client) sealSecret(field, purpose, value string) (string, error) {
 func (c *Client) sealOnboard(in *OnboardInput) error {
 	var err error
 	in.PIN, err = c.sealSecret("pin", seal.PurposePIN, in.PIN)
-	// TODO(seal): seal in.Backup.Password (seal.PurposeBackupPassword) once
-	// the Backup field of branch wf is merged.
+	// TODO(seal): once OnboardInput.Backup (branch wf) is merged, seal a
+	// copy, so that the caller's Backup keeps its password:
+	//	if in.Backup != nil && err == nil {
+	//		b := *in.Backup
+	//		b.Password, err = c.sealSecret("backup.password", seal.PurposeBackupPassword, b.Password)
+	//		in.Backup = &b
+	//	}
 	return err
 }
 
