@@ -15,14 +15,24 @@ SQLITE_VERSION := v1.44.3
 TOOLS_DIR := $(CURDIR)/.tools
 TEMPORAL := $(TOOLS_DIR)/temporal-$(TEMPORAL_CLI_VERSION)-sqlite$(SQLITE_VERSION)/temporal
 BIN := $(CURDIR)/bin
+# workflowcheck (non-deterministic calls in workflow code) and staticcheck,
+# pinned by the tools module tools/lint so they never touch go.mod; rebuilt
+# when its go.mod or go.sum changes.
+LINT_BIN := $(TOOLS_DIR)/lint
+WORKFLOWCHECK := $(LINT_BIN)/workflowcheck
+STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas
 
 all: build
 
-tools: $(TEMPORAL)
+tools: $(TEMPORAL) $(WORKFLOWCHECK) $(STATICCHECK)
+
+$(WORKFLOWCHECK) $(STATICCHECK) &: tools/lint/go.mod tools/lint/go.sum
+	cd tools/lint && $(GO) build -o $(LINT_BIN)/ go.temporal.io/sdk/contrib/tools/workflowcheck honnef.co/go/tools/cmd/staticcheck
+	touch $(WORKFLOWCHECK) $(STATICCHECK)
 
 $(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
 	@echo "building Temporal CLI $(TEMPORAL_CLI_VERSION) with sqlite $(SQLITE_VERSION) (minutes the first time, then cached)"
@@ -40,13 +50,20 @@ run: $(TEMPORAL)
 
 # Unit tests, fuzz seed corpora and end-to-end tests against a real Temporal
 # dev server that the tests start on free ports and stop afterwards.
-test: $(TEMPORAL)
-	$(GO) vet ./...
+test: $(TEMPORAL) lint
 	$(GO) test -race -count=1 -timeout 20m ./...
 
 # Unit tests only: no Temporal dev server.
 test-short:
 	$(GO) test -race -short -count=1 ./...
+
+# Records replay-corpus histories (workflows/testdata/histories) that do not
+# exist yet, on a dev server of their own; existing files are never rewritten.
+# RECORDFLAGS=-record-tag=v2 records every scenario again as NAME.v2.json.
+# See README, "Changing workflow code".
+RECORDFLAGS ?=
+record-histories: $(TEMPORAL)
+	$(GO) test -count=1 -v -run '^TestRecordHistories$$' ./workflows -record $(RECORDFLAGS)
 
 # Benchmarks, each reported as a ratio to a baseline measured in the same run
 # (sub-benchmarks named baseline-*). Raw output is kept in .local/bench.txt.
@@ -58,13 +75,20 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph
 
+# JSON Schemas of the workflow's inputs and results, for callers in other
+# languages; make test fails when they are out of date.
+schemas:
+	$(GO) run ./internal/schemagen
+
 # The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
 sim:
 	$(GO) run ./simulator $(SIMFLAGS)
 
-lint:
+lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
+	$(STATICCHECK) ./...
+	$(WORKFLOWCHECK) ./...
 
 clean:
 	rm -rf $(BIN) .local

@@ -4,14 +4,23 @@
 // Failed calls come back as Temporal application errors whose type is the
 // graph.Class name ("window_exhausted", "transient", ...) and whose details are
 // an onboarding.GraphError, so the workflow decides on types, never on message
-// text. Transient and throttled failures are retryable; every other class is
-// not, because retrying them cannot succeed or, for register and deregister,
-// spends Meta's 10-per-72-hours budget.
+// text. A transient failure after which Meta may have carried the call out
+// (its answer was lost) is typed ErrOutcomeUnknown instead, its details still
+// saying class transient, so that a retry policy can refuse to repeat it.
+// Transient and throttled failures are retryable; every other class is not,
+// because retrying them cannot succeed or, for register and deregister,
+// spends Meta's 10-per-72-hours budget. The workflow's retry policies narrow
+// this further, per call (workflows/calls.go).
+//
+// Expected answers (a wrong code, a throttle, a display name still in review)
+// are benign application errors: the SDK logs them at debug, not as "Activity
+// error." at ERROR.
 package activities
 
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -67,12 +76,14 @@ type VerifyCodeInput struct {
 	Code          string `json:"code"`
 }
 
-// RegisterInput is the input of Register. PIN is encrypted in history by the
-// payload codec.
+// RegisterInput is the input of Register. PIN and the backup's password are
+// encrypted in history by the payload codec.
 type RegisterInput struct {
 	PhoneNumberID string `json:"phone_number_id"`
 	PIN           string `json:"pin"`
 	Region        string `json:"region,omitempty"`
+	// Backup is sent only by a number migrating from the On-Premises API.
+	Backup *onboarding.Backup `json:"backup,omitempty"`
 }
 
 // AddPhoneNumber adds the number to the WABA. A number that is already there
@@ -93,7 +104,17 @@ func (a *Activities) AddPhoneNumber(ctx context.Context, in AddNumberInput) (Add
 	if !graph.IsAlreadyExists(err) {
 		return AddNumberResult{}, asApplicationError("add_phone_number", err)
 	}
-	pn, ferr := a.graph.FindPhoneNumber(ctx, in.WABAID, in.CountryCode, in.PhoneNumber)
+	// The search pages through the WABA's numbers; each page's cursor is
+	// heartbeated, so a retry after a failed page resumes there.
+	var after string
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &after)
+	}
+	activity.RecordHeartbeat(ctx, after)
+	pn, ferr := a.graph.FindPhoneNumberFrom(ctx, in.WABAID, in.CountryCode, in.PhoneNumber, graph.FindOptions{
+		After:    after,
+		Progress: func(after string) { activity.RecordHeartbeat(ctx, after) },
+	})
 	if ferr != nil {
 		return AddNumberResult{}, asApplicationError("list_phone_numbers", ferr)
 	}
@@ -122,6 +143,31 @@ func (a *Activities) GetPhoneNumber(ctx context.Context, phoneNumberID string) (
 	}, nil
 }
 
+// RegistrationState is what Meta shows of a number's registration: enough to
+// tell, after a register or deregister whose answer was lost, whether Meta
+// carried it out.
+type RegistrationState struct {
+	Status       string `json:"status,omitempty"`
+	PlatformType string `json:"platform_type,omitempty"`
+	// Region is storage_configuration's data_localization_region from the
+	// number's settings, "" when local storage is off.
+	Region string `json:"region,omitempty"`
+}
+
+// GetRegistration reads the number's status, platform type and data
+// localization region.
+func (a *Activities) GetRegistration(ctx context.Context, phoneNumberID string) (RegistrationState, error) {
+	pn, err := a.graph.GetPhoneNumber(ctx, phoneNumberID, "id", "status", "platform_type")
+	if err != nil {
+		return RegistrationState{}, asApplicationError("get_phone_number", err)
+	}
+	settings, err := a.graph.GetSettings(ctx, phoneNumberID)
+	if err != nil {
+		return RegistrationState{}, asApplicationError(graph.OpGetSettings, err)
+	}
+	return RegistrationState{Status: pn.Status, PlatformType: pn.PlatformType, Region: settings.Region()}, nil
+}
+
 // RequestCode asks Meta to send an ownership code.
 func (a *Activities) RequestCode(ctx context.Context, in RequestCodeInput) error {
 	err := a.graph.RequestCode(ctx, in.PhoneNumberID, graph.CodeMethod(in.Method), in.Language)
@@ -136,8 +182,11 @@ func (a *Activities) VerifyCode(ctx context.Context, in VerifyCodeInput) error {
 // Register registers the number for the Cloud API. The workflow schedules it
 // with a single attempt: every call counts against Meta's window.
 func (a *Activities) Register(ctx context.Context, in RegisterInput) error {
-	err := a.graph.Register(ctx, in.PhoneNumberID, graph.RegisterRequest{PIN: in.PIN, DataLocalizationRegion: in.Region})
-	return asApplicationError("register", err)
+	req := graph.RegisterRequest{PIN: in.PIN, DataLocalizationRegion: in.Region}
+	if b := in.Backup; b != nil {
+		req.Backup = &graph.Backup{Data: b.Data, Password: b.Password}
+	}
+	return asApplicationError("register", a.graph.Register(ctx, in.PhoneNumberID, req))
 }
 
 // Deregister takes the number off the Cloud API. Single attempt, like Register.
@@ -146,9 +195,10 @@ func (a *Activities) Deregister(ctx context.Context, phoneNumberID string) error
 }
 
 // asApplicationError turns a Graph failure into an application error typed by
-// its class. Errors that are not Graph errors (bad input caught by the
-// client before any I/O) are not retryable either: they would fail the same
-// way every time.
+// its class (ErrOutcomeUnknown for a transient failure Meta may have acted
+// on). Errors that are not Graph errors (bad input caught by the client
+// before any I/O) are not retryable either: they would fail the same way
+// every time.
 func asApplicationError(op string, err error) error {
 	if err == nil {
 		return nil
@@ -159,24 +209,43 @@ func asApplicationError(op string, err error) error {
 			temporal.ApplicationErrorOptions{NonRetryable: true})
 	}
 	class := ge.Class()
+	unknown := ge.OutcomeUnknown()
+	details := onboarding.GraphError{
+		Op:             op,
+		Class:          class.String(),
+		Code:           ge.Code,
+		Subcode:        ge.Subcode,
+		Message:        ge.Message,
+		Details:        ge.Details,
+		FBTraceID:      ge.FBTraceID,
+		OutcomeUnknown: unknown,
+	}
+	if ge.RetryAfter > 0 {
+		details.RetryAfterSeconds = int64((ge.RetryAfter + time.Second - 1) / time.Second)
+	}
 	opts := temporal.ApplicationErrorOptions{
 		NonRetryable: class != graph.ClassTransient && class != graph.ClassThrottled,
-		Details: []any{onboarding.GraphError{
-			Op:        op,
-			Class:     class.String(),
-			Code:      ge.Code,
-			Subcode:   ge.Subcode,
-			Message:   ge.Message,
-			Details:   ge.Details,
-			FBTraceID: ge.FBTraceID,
-		}},
+		Details:      []any{details},
 	}
 	if class == graph.ClassThrottled && ge.RetryAfter > 0 {
 		opts.NextRetryDelay = ge.RetryAfter
 	}
-	return temporal.NewApplicationErrorWithOptions(ge.Error(), class.String(), opts)
+	switch class {
+	case graph.ClassWrongCode, graph.ClassThrottled, graph.ClassNameNotReady:
+		opts.Category = temporal.ApplicationErrorCategoryBenign
+	}
+	typ := class.String()
+	if unknown && class == graph.ClassTransient {
+		typ = ErrOutcomeUnknown
+	}
+	return temporal.NewApplicationErrorWithOptions(ge.Error(), typ, opts)
 }
 
 // ErrInvalidInput is the application-error type of input the Graph client
 // refused before calling Meta.
 const ErrInvalidInput = "invalid_input"
+
+// ErrOutcomeUnknown is the application-error type of a transient failure
+// after which Meta may have carried the call out. Its GraphError says class
+// transient and OutcomeUnknown.
+const ErrOutcomeUnknown = "outcome_unknown"

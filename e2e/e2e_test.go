@@ -219,13 +219,6 @@ func (s *stack) starter(t *testing.T, extraEnv []string, log *syncBuffer, args .
 	return stdout.Bytes()
 }
 
-func (s *stack) status(t *testing.T, number string) onboarding.Status {
-	t.Helper()
-	st, err := onboarding.NewClient(s.client).Status(context.Background(), number)
-	require.NoError(t, err)
-	return st
-}
-
 // waitStage polls the status query until the run reaches stage.
 func (s *stack) waitStage(t *testing.T, number string, stage onboarding.Stage) onboarding.Status {
 	t.Helper()

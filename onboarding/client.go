@@ -16,6 +16,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/internal/validate"
@@ -52,6 +54,7 @@ type Client struct {
 	tc        client.Client
 	namespace string
 	uiBaseURL string
+	address   string
 }
 
 // A ClientOption configures a Client.
@@ -76,6 +79,12 @@ func WithUIBaseURL(base string) ClientOption {
 			c.uiBaseURL = strings.TrimRight(base, "/")
 		}
 	}
+}
+
+// WithAddress names the Temporal address tc is connected to, for errors
+// that say it cannot be reached; a client.Client does not reveal it.
+func WithAddress(hostPort string) ClientOption {
+	return func(c *Client) { c.address = hostPort }
 }
 
 // NewClient returns a Client that uses tc, which must be connected to the
@@ -151,6 +160,9 @@ func Summary(in OnboardInput) string {
 	if in.Migrate {
 		s += " (migration)"
 	}
+	if in.Backup != nil {
+		s += " (with On-Premises backup)"
+	}
 	return s
 }
 
@@ -190,7 +202,7 @@ func (c *Client) Onboard(ctx context.Context, in OnboardInput) (Run, error) {
 		return Run{WorkflowID: id, RunID: started.RunId, AlreadyRunning: true, UIURL: c.UIURL(id, started.RunId)}, nil
 	}
 	if err != nil {
-		return Run{}, fmt.Errorf("onboard %s: %w", in.E164(), err)
+		return Run{}, &OperationError{Op: "onboard", WorkflowID: id, Err: err, address: c.address}
 	}
 	return Run{WorkflowID: run.GetID(), RunID: run.GetRunID(), UIURL: c.UIURL(run.GetID(), run.GetRunID())}, nil
 }
@@ -274,17 +286,14 @@ func (c *Client) Status(ctx context.Context, number string) (Status, error) {
 // its data localization region, "" for none. With wait, it returns once the
 // workflow has done so, which may take hours when Meta's register budget is
 // spent; without, it returns once the workflow has accepted the operation,
-// with the run's stage at that moment.
+// with the run's stage and region at that moment: the change is queued, not
+// applied, so the region is still the old one.
 func (c *Client) ChangeRegion(ctx context.Context, number, region string, wait bool) (OperationResult, error) {
 	id, err := workflowIDFor(number)
 	if err := errors.Join(err, validate.Region("region", region)); err != nil {
 		return OperationResult{}, err
 	}
-	res, err := c.operation(ctx, id, UpdateChangeRegion, wait, ChangeRegionInput{Region: region})
-	if err == nil && !wait {
-		res.Region = region
-	}
-	return res, err
+	return c.operation(ctx, id, UpdateChangeRegion, wait, ChangeRegionInput{Region: region})
 }
 
 // Reregister registers the number again, which applies an approved
@@ -317,11 +326,11 @@ func (c *Client) operation(ctx context.Context, id, name string, wait bool, args
 		return res, err
 	}
 	// The operation is accepted whatever the query says, so a failed query
-	// only leaves the stage out.
+	// only leaves the stage and region out.
 	if v, err := c.tc.QueryWorkflow(ctx, id, "", QueryStatus); err == nil {
 		var st Status
 		if v.Get(&st) == nil {
-			res.Stage = st.Stage
+			res.Stage, res.Region = st.Stage, st.Region
 		}
 	}
 	return res, nil
@@ -380,7 +389,7 @@ func (c *Client) List(ctx context.Context, stage Stage) ([]ListEntry, error) {
 			NextPageToken: token,
 		})
 		if err != nil {
-			return nil, fmt.Errorf("list runs: %w", err)
+			return nil, &OperationError{Op: "list", Err: err, address: c.address}
 		}
 		for _, info := range resp.GetExecutions() {
 			e := ListEntry{
@@ -450,20 +459,27 @@ func (c *Client) UIURL(workflowID, runID string) string {
 	return base + "/" + url.PathEscape(workflowID) + "/" + url.PathEscape(runID) + "/history"
 }
 
+// update sends an update. To wait for its result it first waits for the
+// run to accept it, so that a wait that ends early can say whether the
+// operation goes on (ErrStillRunning) or was never taken.
 func (c *Client) update(ctx context.Context, id, name string, stage client.WorkflowUpdateStage, result any, args ...any) error {
 	h, err := c.tc.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
 		WorkflowID:   id,
 		UpdateName:   name,
 		Args:         args,
-		WaitForStage: stage,
+		WaitForStage: client.WorkflowUpdateStageAccepted,
 	})
 	if err != nil {
 		return c.wrap(id, name, err)
 	}
-	if result == nil {
+	if stage == client.WorkflowUpdateStageAccepted {
 		return nil
 	}
-	return c.wrap(id, name, h.Get(ctx, result))
+	err = h.Get(ctx, result)
+	if err != nil && (ctx.Err() != nil || timedOut(err)) {
+		err = &stillRunning{cause: err}
+	}
+	return c.wrap(id, name, err)
 }
 
 // wrap names the workflow and operation in err and turns the server's "not
@@ -473,12 +489,188 @@ func (c *Client) wrap(id, op string, err error) error {
 		return nil
 	}
 	if isNotFound(err) {
-		return fmt.Errorf("%s %s: %w (onboard the number first, or check it with list)", op, id, ErrNoRun)
+		err = fmt.Errorf("%w (onboard the number first, or check it with list)", ErrNoRun)
 	}
-	return fmt.Errorf("%s %s: %w", op, id, err)
+	return &OperationError{Op: op, WorkflowID: id, Err: err, address: c.address}
 }
 
 func isNotFound(err error) bool {
 	var nf *serviceerror.NotFound
 	return errors.As(err, &nf)
+}
+
+// ErrStillRunning is returned (wrapped, with the reason the wait ended) when
+// a wait for an operation's result ends, by timeout or cancellation, after
+// the run accepted the operation: the run goes on with it, and Status shows
+// how it ends.
+var ErrStillRunning = errors.New("the run accepted the operation and goes on with it; stopped waiting for the result")
+
+type stillRunning struct{ cause error }
+
+func (e *stillRunning) Error() string        { return ErrStillRunning.Error() }
+func (e *stillRunning) Is(target error) bool { return target == ErrStillRunning }
+func (e *stillRunning) Unwrap() error        { return e.cause }
+
+// An OperationError is a failed call on a number's run. Its message is meant
+// for people: a workflow's error is reduced to its message, without the
+// SDK's type annotations or a message repeated by its cause, and a lost
+// connection names the Temporal address. Err keeps the original error for
+// errors.Is and errors.As.
+type OperationError struct {
+	// Op is the signal, update or query name, or "onboard", "describe",
+	// "cancel", "list".
+	Op         string
+	WorkflowID string // empty for list
+	Err        error
+	address    string
+}
+
+func (e *OperationError) Error() string {
+	if e.WorkflowID == "" {
+		return e.Op + ": " + e.Reason()
+	}
+	return e.Op + " " + e.WorkflowID + ": " + e.Reason()
+}
+
+// Reason is the message without the operation and workflow id.
+func (e *OperationError) Reason() string { return describeError(e.Err, e.address) }
+
+func (e *OperationError) Unwrap() error { return e.Err }
+
+// describeError renders err for people; see OperationError.
+func describeError(err error, address string) string {
+	if sr, ok := errors.AsType[*stillRunning](err); ok {
+		return sr.Error() + " (" + describeError(sr.cause, address) + ")"
+	}
+	if isTransport(err) {
+		return transportText(err, address)
+	}
+	if timedOut(err) {
+		return "no answer in time"
+	}
+	if isTemporalFailure(err) {
+		return failureText(err)
+	}
+	var te *temporal.ApplicationError
+	if errors.As(err, &te) {
+		// A generic error wrapping a workflow's error adds context of its
+		// own; keep it, but say the workflow's part once.
+		return strings.Replace(err.Error(), te.Error(), failureText(te), 1)
+	}
+	return err.Error()
+}
+
+// isTemporalFailure reports whether err is an error decoded from a
+// Temporal failure, whose Error() adds the SDK's annotations.
+func isTemporalFailure(err error) bool {
+	switch err.(type) {
+	case *temporal.ApplicationError, *temporal.TimeoutError, *temporal.CanceledError, *temporal.PanicError,
+		*temporal.ActivityError, *temporal.ChildWorkflowExecutionError, *temporal.WorkflowExecutionError,
+		*temporal.TerminatedError, *temporal.ServerError:
+		return true
+	}
+	return false
+}
+
+// failureText joins the messages of a chain of Temporal failures, skipping
+// wrappers without a message of their own and causes whose message is
+// already said: a workflow that returns fmt.Errorf("x: %w", err) arrives as
+// "x: <err>" caused by "<err>".
+func failureText(err error) string {
+	var parts []string
+	said := ""
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var msg string
+		switch f := e.(type) {
+		case *temporal.ApplicationError:
+			msg = f.Message()
+		case *temporal.TimeoutError:
+			msg = f.Message()
+			if msg == "" {
+				msg = "timed out"
+			}
+		case *temporal.CanceledError:
+			msg = "canceled"
+		case *temporal.PanicError:
+			msg = "panic: " + f.Error()
+		case *temporal.ServerError, *temporal.TerminatedError:
+			msg = e.Error()
+		case *temporal.ActivityError, *temporal.ChildWorkflowExecutionError, *temporal.WorkflowExecutionError:
+			continue
+		default:
+			if !isTemporalFailure(e) {
+				msg = e.Error()
+				if !strings.Contains(said, msg) {
+					parts = append(parts, msg)
+				}
+				return strings.Join(parts, ": ")
+			}
+		}
+		if msg != "" && !strings.Contains(said, msg) {
+			parts = append(parts, msg)
+			said += "\x00" + msg
+		}
+	}
+	return strings.Join(parts, ": ")
+}
+
+// isTransport reports whether err says the connection to Temporal failed,
+// rather than Temporal refusing the call.
+func isTransport(err error) bool {
+	s, ok := grpcStatus(err)
+	if !ok {
+		return false
+	}
+	switch s.Code() {
+	case codes.Unavailable:
+		return true
+	case codes.Internal, codes.Unknown, codes.Canceled:
+		m := s.Message()
+		return strings.Contains(m, "RST_STREAM") || strings.Contains(m, "transport") ||
+			strings.Contains(m, "connection reset") || strings.Contains(m, "EOF")
+	}
+	return false
+}
+
+func transportText(err error, address string) string {
+	where := "cannot reach Temporal"
+	if address != "" {
+		where += " at " + address
+	}
+	s, _ := grpcStatus(err)
+	m := s.Message()
+	switch {
+	case strings.Contains(m, "connection refused"):
+		return where + ": connection refused (is the server running?)"
+	case strings.Contains(m, "RST_STREAM"), strings.Contains(m, "transport is closing"),
+		strings.Contains(m, "EOF"), strings.Contains(m, "connection reset"):
+		return where + ": the connection was closed before the answer came (did the server stop or restart?)"
+	}
+	// gRPC nests descriptions: `connection error: desc = "transport: ..."`.
+	if i := strings.LastIndex(m, "desc = "); i >= 0 {
+		m = strings.Trim(m[i+len("desc = "):], `"`)
+	}
+	return where + ": " + strings.Join(strings.Fields(m), " ")
+}
+
+// timedOut reports whether err is the caller's deadline rather than an
+// answer.
+func timedOut(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	if _, ok := errors.AsType[*client.WorkflowUpdateServiceTimeoutOrCanceledError](err); ok {
+		return true
+	}
+	s, ok := grpcStatus(err)
+	return ok && s.Code() == codes.DeadlineExceeded
+}
+
+// grpcStatus finds the gRPC status in err: the SDK turns statuses into
+// serviceerror types, which do not implement GRPCStatus.
+func grpcStatus(err error) (*status.Status, bool) {
+	if se, ok := errors.AsType[serviceerror.ServiceError](err); ok {
+		return se.Status(), true
+	}
+	return status.FromError(err)
 }

@@ -2,6 +2,7 @@ package onboarding
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/wa-onboarding/onboarding/internal/validate"
@@ -55,17 +56,18 @@ type OnboardInput struct {
 	CountryCode   string     `json:"country_code"`     // dial code, digits, e.g. "1"
 	PhoneNumber   string     `json:"phone_number"`     // national number, digits
 	DisplayName   string     `json:"display_name"`     // verified_name
-	PIN           string     `json:"pin"`              // six digits, sealed by Client (see WithSealer)
+	PIN           string     `json:"pin"`              // the two-step PIN, six digits before sealing
 	Region        string     `json:"region,omitempty"` // data_localization_region, "" for none
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`
 	Migrate       bool       `json:"migrate,omitempty"`
+	Backup        *Backup    `json:"backup,omitempty"` // a number migrating from the On-Premises API only
 	PreverifiedID string     `json:"preverified_id,omitempty"`
 	// CodeWait is how long to wait for a code before the run is flagged as
 	// parked (it keeps waiting; it never fails for want of a code).
-	CodeWait time.Duration `json:"code_wait,omitempty"`
+	CodeWait Duration `json:"code_wait,omitempty"`
 	// NameCheckInterval is how often a pending display name is re-read.
-	NameCheckInterval time.Duration `json:"name_check_interval,omitempty"`
+	NameCheckInterval Duration `json:"name_check_interval,omitempty"`
 
 	// Resume is set only by the workflow itself when it continues as new.
 	Resume *ResumeState `json:"resume,omitempty"`
@@ -83,10 +85,10 @@ func (in *OnboardInput) Normalize() {
 		in.Language = DefaultLanguage
 	}
 	if in.CodeWait == 0 {
-		in.CodeWait = DefaultCodeWait
+		in.CodeWait = Duration(DefaultCodeWait)
 	}
 	if in.NameCheckInterval == 0 {
-		in.NameCheckInterval = DefaultNameCheckInterval
+		in.NameCheckInterval = Duration(DefaultNameCheckInterval)
 	}
 }
 
@@ -103,16 +105,51 @@ func (in OnboardInput) Validate() error {
 		validate.CodeMethod("code_method", string(in.CodeMethod)),
 		validate.Language("language", in.Language),
 	}
+	if in.Backup != nil {
+		errs = append(errs, in.Backup.Validate())
+	}
 	if in.PreverifiedID != "" {
 		errs = append(errs, validate.ID("preverified_id", in.PreverifiedID))
 	}
-	if in.CodeWait < time.Minute {
+	if time.Duration(in.CodeWait) < time.Minute {
 		errs = append(errs, &validate.Error{Field: "code_wait", Rule: "must be at least 1m"})
 	}
-	if in.NameCheckInterval < time.Minute {
+	if time.Duration(in.NameCheckInterval) < time.Minute {
 		errs = append(errs, &validate.Error{Field: "name_check_interval", Rule: "must be at least 1m"})
 	}
 	return errors.Join(errs...)
+}
+
+// Backup is the backup of a number migrating from the On-Premises API, sent
+// once with its first register call. Password is a secret like the PIN:
+// encrypted in history by the payload codec, never logged.
+type Backup struct {
+	Data     string `json:"data"`
+	Password string `json:"password"`
+}
+
+// maxBackupBytes bounds the backup data carried in workflow history, whose
+// payloads the server limits to 2 MB.
+const maxBackupBytes = 1 << 20
+
+// Validate names the missing or oversized part of a backup.
+func (b Backup) Validate() error {
+	var errs []error
+	switch {
+	case b.Data == "":
+		errs = append(errs, &validate.Error{Field: "backup.data", Rule: "is required with a backup"})
+	case len(b.Data) > maxBackupBytes:
+		errs = append(errs, &validate.Error{Field: "backup.data", Rule: "must be at most 1 MiB"})
+	}
+	if b.Password == "" {
+		errs = append(errs, &validate.Error{Field: "backup.password", Rule: "is required with a backup"})
+	}
+	return errors.Join(errs...)
+}
+
+// String keeps the password out of %v.
+func (b Backup) String() string {
+	return fmt.Sprintf("Backup{Data: %d bytes, Password: ******}", len(b.Data))
 }
 
 // ResumeState is what a run carries into its next run when it continues as
@@ -215,6 +252,17 @@ type GraphError struct {
 	Details   string    `json:"details,omitempty"`
 	FBTraceID string    `json:"fbtrace_id,omitempty"`
 	At        time.Time `json:"at"`
+	// OutcomeUnknown is true when Meta may have carried the call out
+	// although its answer was lost (connection cut, timeout, proxy page).
+	OutcomeUnknown bool `json:"outcome_unknown,omitempty"`
+	// RetryAfterSeconds is the wait Meta asked for (Retry-After, or
+	// estimated_time_to_regain_access in X-Business-Use-Case-Usage).
+	RetryAfterSeconds int64 `json:"retry_after_seconds,omitempty"`
+	// NextAttemptAt is when the run calls again, as Meta's wait asks.
+	NextAttemptAt time.Time `json:"next_attempt_at,omitzero"`
+	// ResolvedAt is set once a later call of the same Op succeeded: the
+	// error is history, not the run's present.
+	ResolvedAt time.Time `json:"resolved_at,omitzero"`
 }
 
 // Status is the answer to QueryStatus.

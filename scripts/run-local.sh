@@ -3,20 +3,29 @@
 # server (state kept in .local/temporal.db across restarts), the codec server
 # that lets Temporal UI decrypt payloads, the Graph API simulator (unless a
 # real Graph API is configured) and, in the foreground, the worker.
-# Ctrl-C stops everything. Called by `make run`.
+# Ctrl-C, or SIGINT, SIGTERM or SIGHUP to this script's process alone, stops
+# everything it started and waits for it. Called by `make run`; note that
+# make forwards SIGTERM to this script but not SIGINT (it expects the
+# terminal to have signalled the whole group), so from another terminal stop
+# it with `kill <pid of this script>` or `kill -TERM <pid of make>`.
+#
+# Environment, for tests and a second stack on one machine: RUN_LOCAL_DIR
+# (state, default .local), RUN_LOCAL_TEMPORAL_PORT, RUN_LOCAL_UI_PORT,
+# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 
 GO="${GO:-go}"
-TEMPORAL="${TEMPORAL_CLI_PATH:-$root/.tools/temporal-v1.5.1/temporal}"
-LOCAL="$root/.local"
+# make passes TEMPORAL_CLI_PATH; run directly, take the CLI make built.
+TEMPORAL="${TEMPORAL_CLI_PATH:-$(ls -d "$root"/.tools/temporal-*/temporal 2>/dev/null | tail -n 1)}"
+LOCAL="${RUN_LOCAL_DIR:-$root/.local}"
 BIN="$root/bin"
-TEMPORAL_PORT=7233
-UI_PORT=8233
-CODEC_ADDR=127.0.0.1:8081
-SIM_ADDR=127.0.0.1:8090
+TEMPORAL_PORT="${RUN_LOCAL_TEMPORAL_PORT:-7233}"
+UI_PORT="${RUN_LOCAL_UI_PORT:-8233}"
+CODEC_ADDR="${RUN_LOCAL_CODEC_ADDR:-127.0.0.1:8081}"
+SIM_ADDR="${RUN_LOCAL_SIM_ADDR:-127.0.0.1:8090}"
 
 if [ -t 2 ]; then
 	say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
@@ -25,21 +34,33 @@ else
 fi
 die() { say "$*"; exit 1; }
 
-[ -x "$TEMPORAL" ] || die "Temporal CLI not found at $TEMPORAL; run: make tools"
+[ -n "$TEMPORAL" ] && [ -x "$TEMPORAL" ] || die "Temporal CLI not found${TEMPORAL:+ at $TEMPORAL}; run: make tools"
 
-# Only what this script started is stopped, by process id.
+# Only what this script started is stopped, by process id: SIGTERM, which
+# every child handles gracefully, then SIGKILL for any still there after 20s.
 pids=()
 cleanup() {
-	trap - EXIT INT TERM
+	trap - EXIT INT TERM HUP
+	trap '' INT TERM HUP # a second Ctrl-C must not cut the cleanup short
 	if [ ${#pids[@]} -gt 0 ]; then
 		say "stopping ${#pids[@]} background process(es)"
 		kill -TERM "${pids[@]}" 2>/dev/null || true
+		local left i
+		for i in $(seq 1 200); do
+			left=()
+			for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && left+=("$p"); done
+			[ ${#left[@]} -gt 0 ] || break
+			[ "$i" -lt 200 ] || { say "killing ${#left[@]} process(es) still running after 20s: ${left[*]}"; kill -KILL "${left[@]}" 2>/dev/null || true; }
+			sleep 0.1
+		done
 		wait "${pids[@]}" 2>/dev/null || true
 	fi
 }
+# Each signal exits with 128+its number; the EXIT trap then cleans up.
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+trap 'exit 129' HUP
 
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 
@@ -47,6 +68,7 @@ for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
+say "pid $$; Ctrl-C or \`kill $$\` stops the stack"
 say "building bin/ (worker, starter, simulator, codecserver, sealkey)"
 "$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey
 
@@ -130,7 +152,10 @@ else
 		say "GRAPH_API_URL and a token must both be set to use a real Graph API; using the simulator"
 	fi
 	port_busy "$SIM_ADDR" && die "$SIM_ADDR is already in use: stop the other simulator first"
-	"$BIN/simulator" -addr "$SIM_ADDR" >"$LOCAL/simulator.log" 2>&1 &
+	# The simulator's state (numbers, codes, 72-hour windows, IDs) lives in
+	# .local next to Temporal's, so a workflow that survives a restart finds
+	# the numbers it was working on; `make clean` forgets both.
+	"$BIN/simulator" -addr "$SIM_ADDR" -state "$LOCAL/graphsim-state.json" >"$LOCAL/simulator.log" 2>&1 &
 	pids+=($!)
 	for i in $(seq 1 40); do
 		port_busy "$SIM_ADDR" && break

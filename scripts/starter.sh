@@ -19,4 +19,5 @@ if [ -z "${WA_CODEC_KEYS:-}" ] && [ -z "${WA_CODEC_KEYS_FILE:-}" ]; then
 	export WA_CODEC_KEYS_FILE="$root/.local/codec-keys"
 fi
 export TEMPORAL_ADDRESS="${TEMPORAL_ADDRESS:-127.0.0.1:7233}"
-exec "$bin" "$@"
+# Under its own name, so that the hints it prints name the command typed.
+exec -a "$0" "$bin" "$@"

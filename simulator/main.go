@@ -5,7 +5,9 @@
 //
 // It seeds one WABA, prints the base URL, token and WABA ID to use, logs every
 // Graph call (and every ownership code it "sends") to stderr, and serves the
-// admin paths under /_sim/.
+// admin paths under /_sim/. With -state FILE its state (WABAs, numbers,
+// codes, 72-hour windows, the fake clock's offset, the ID counter) survives
+// restarts in FILE; without it a restart forgets everything.
 package main
 
 import (
@@ -47,6 +49,7 @@ type config struct {
 	fakeClock       bool
 	logFormat       string
 	logLevel        string
+	state           string
 }
 
 func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -67,6 +70,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.BoolVar(&c.fakeClock, "fake-clock", false, "let POST /_sim/clock/advance and /_sim/clock/set move the simulator's clock")
 	fs.StringVar(&c.logFormat, "log-format", env("GRAPHSIM_LOG_FORMAT", "text"), "log format on stderr: text or json (env GRAPHSIM_LOG_FORMAT)")
 	fs.StringVar(&c.logLevel, "log-level", env("GRAPHSIM_LOG_LEVEL", "info"), "debug, info, warn or error (env GRAPHSIM_LOG_LEVEL)")
+	fs.StringVar(&c.state, "state", env("GRAPHSIM_STATE", ""), "file that keeps the state across restarts, written after every change (env GRAPHSIM_STATE; default: memory only)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -80,6 +84,16 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		return c, err
 	}
 	return c, nil
+}
+
+// idSeed is where a run's IDs start: 15 digits like Meta's, growing by 10
+// each millisecond, so that a fresh state (no -state, or a new file) does not
+// hand out the IDs of an earlier run that a Temporal history still holds,
+// unless that run made more than 10 IDs per millisecond between the two
+// starts. A loaded state file goes on from its own counter when that is
+// further.
+func idSeed(now time.Time) int64 {
+	return 100_000_000_000_000 + now.UnixMilli()*10
 }
 
 // run serves until ctx is done. ready, when not nil, receives the base URL
@@ -101,11 +115,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		logger = slog.New(slog.NewTextHandler(stderr, hopts))
 	}
 
-	opts := graphsim.Options{Token: c.token, NameReviewDelay: c.nameReviewDelay, CodeTTL: c.codeTTL, Logger: logger}
+	opts := graphsim.Options{Token: c.token, NameReviewDelay: c.nameReviewDelay, CodeTTL: c.codeTTL, Logger: logger,
+		FirstID: idSeed(time.Now())}
 	if c.fakeClock {
 		opts.Clock = graphsim.NewShiftedClock()
 	}
 	sim := graphsim.New(opts)
+	if c.state != "" {
+		if err := sim.PersistTo(c.state); err != nil {
+			return err
+		}
+	}
 	sim.CreateWABA(c.waba)
 
 	ln, err := net.Listen("tcp", c.addr)
@@ -116,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	fmt.Fprintf(stdout, "Graph API simulator listening\n  base URL: %s/v21.0\n  token:    %s\n  WABA ID:  %s\n  admin:    %s/_sim/\n",
 		base, c.token, c.waba, base)
 	logger.Info("simulator started", "base_url", base+"/v21.0", "waba_id", c.waba, "fake_clock", c.fakeClock,
-		"name_review_delay", c.nameReviewDelay, "code_ttl", c.codeTTL)
+		"name_review_delay", c.nameReviewDelay, "code_ttl", c.codeTTL, "state_file", c.state)
 
 	srv := &http.Server{Handler: sim, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)

@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -137,4 +140,83 @@ func TestRun(t *testing.T) {
 			require.Contains(t, stderr.String(), "shutting down")
 		})
 	}
+}
+
+// start runs the simulator until the returned stop is called.
+func start(t *testing.T, args ...string) (base string, stop func()) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	ready := make(chan string, 1)
+	errc := make(chan error, 1)
+	go func() { errc <- run(ctx, args, noEnv, io.Discard, io.Discard, ready) }()
+	select {
+	case base = <-ready:
+	case err := <-errc:
+		cancel()
+		t.Fatal(err)
+	}
+	return base, func() {
+		cancel()
+		require.NoError(t, <-errc)
+	}
+}
+
+func addNumber(t *testing.T, base, national string) string {
+	t.Helper()
+	req, _ := http.NewRequest("POST", base+"/v21.0/100000000000001/phone_numbers?cc=1&phone_number="+national+"&verified_name=Acme", nil)
+	req.Header.Set("Authorization", "Bearer sim-token")
+	res, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer res.Body.Close()
+	var out map[string]string
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&out))
+	require.Equal(t, 200, res.StatusCode, "%v", out)
+	return out["id"]
+}
+
+func TestStateFileSurvivesRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "graphsim-state.json")
+	args := []string{"-addr", "127.0.0.1:0", "-state", path, "-fake-clock"}
+
+	base, stop := start(t, args...)
+	first := addNumber(t, base, "5551234567")
+	res, err := http.Post(base+"/_sim/clock/advance?d=72h", "", nil)
+	require.NoError(t, err)
+	res.Body.Close()
+	stop()
+
+	base, stop = start(t, args...)
+	defer stop()
+	res, err = http.Get(base + "/_sim/numbers/" + first)
+	require.NoError(t, err)
+	var n map[string]any
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&n))
+	res.Body.Close()
+	require.Equal(t, 200, res.StatusCode)
+	require.Equal(t, "5551234567", n["phone_number"])
+	res, err = http.Get(base + "/_sim/clock")
+	require.NoError(t, err)
+	var clock struct{ Now time.Time }
+	require.NoError(t, json.NewDecoder(res.Body).Decode(&clock))
+	res.Body.Close()
+	require.True(t, clock.Now.After(time.Now().Add(71*time.Hour)), "the clock's offset survived: %s", clock.Now)
+
+	second := addNumber(t, base, "5551234568")
+	require.NotEqual(t, first, second)
+	require.Greater(t, second, first, "the ID counter goes on")
+}
+
+func TestStateFileCorrupt(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "graphsim-state.json")
+	require.NoError(t, os.WriteFile(path, []byte("{\"version\":1,"), 0o600))
+	err := run(context.Background(), []string{"-addr", "127.0.0.1:0", "-state", path}, noEnv, io.Discard, io.Discard, nil)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), path)
+}
+
+func TestIDSeed(t *testing.T) {
+	a := idSeed(time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC))
+	b := idSeed(time.Date(2026, 11, 23, 12, 0, 1, 0, time.UTC))
+	require.Len(t, fmt.Sprint(a), 15, "IDs look like Meta's")
+	require.Equal(t, int64(10_000), b-a, "10 IDs per millisecond between two starts")
 }

@@ -33,7 +33,9 @@ type command struct {
 type invocation struct {
 	json    bool
 	timeout time.Duration
-	do      func(ctx context.Context, c *onboarding.Client) (output, error)
+	// number is the E.164 number the command is about, if one, for hints.
+	number string
+	do     func(ctx context.Context, c *onboarding.Client) (output, error)
 }
 
 // output is a command's result: data for --json, human for people.
@@ -79,6 +81,7 @@ type flagSet struct {
 	*flag.FlagSet
 	json    bool
 	timeout time.Duration
+	number  string // set by parseNumber
 }
 
 func newFlagSet(e *env, name, args, help string) *flagSet {
@@ -117,7 +120,7 @@ func (fs *flagSet) parse(args []string) ([]string, error) {
 }
 
 func (fs *flagSet) invocation(do func(ctx context.Context, c *onboarding.Client) (output, error)) *invocation {
-	return &invocation{json: fs.json, timeout: fs.timeout, do: do}
+	return &invocation{json: fs.json, timeout: fs.timeout, number: fs.number, do: do}
 }
 
 // usageErr is a command line mistake other than a bad field value.
@@ -147,6 +150,8 @@ func rejectPINFlag(args []string) error {
 			return usageErr("there is no --pin flag: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
 		case name == "new-pin" && hasValue && !isBool(value):
 			return usageErr("--new-pin takes no value: a PIN on the command line leaks into shell history and process lists; use --pin-file PATH, %s, or the prompt shown when stdin is a terminal", envPIN)
+		case name == "backup-password":
+			return usageErr("there is no --backup-password flag: a password on the command line leaks into shell history and process lists; use --backup-password-file PATH or %s", envBackupPassword)
 		}
 	}
 	return nil
@@ -192,6 +197,7 @@ func (fs *flagSet) parseNumber(args []string, check func() error, extra ...*stri
 	if err != nil {
 		return "", err
 	}
+	fs.number = number
 	return number, noMore(pos)
 }
 
@@ -206,48 +212,99 @@ func noMore(pos []string) error {
 	}
 }
 
+// ccRule is the rule of --cc as the starter applies it: it drops a '+'
+// that the contract's country_code does not take.
+const ccRule = "1 to 3 digits, not starting with 0; a leading '+' is fine (e.g. 1, +44, 353)"
+
+// ccRuleWithPlus restates a refused country_code with the starter's rule,
+// since the contract's rule says "without '+'" and --cc takes one.
+func ccRuleWithPlus(err error) error {
+	for _, e := range flatten(err) {
+		if ie, ok := errors.AsType[*onboarding.InputError](e); ok && ie.Field == "country_code" && ie.Rule != "is required" {
+			ie.Rule = "must be " + ccRule
+		}
+	}
+	return err
+}
+
+// nationalNumber splits the E.164 number arg, '+' optional, at the end of
+// country code cc.
+func nationalNumber(arg, cc string) (string, error) {
+	e164, err := onboarding.NormalizeE164(arg)
+	switch {
+	case err != nil:
+		return "", err
+	case cc == "":
+		return "", inputErr("number", "needs --cc to say where the country code of "+e164+" ends")
+	case !strings.HasPrefix(e164[1:], cc):
+		return "", inputErr("number", "must start with the country code given by --cc ("+cc+"): "+e164+" does not")
+	}
+	return e164[1+len(cc):], nil
+}
+
 func parseOnboard(e *env, args []string) (*invocation, error) {
-	fs := newFlagSet(e, "onboard", "--waba ID --cc CC --number NATIONAL --name NAME [flags]",
+	fs := newFlagSet(e, "onboard", "--waba ID --cc CC (--number NATIONAL | +E164) --name NAME [flags]",
 		"Starts the workflow that onboards the number and then owns it: add to the WABA,\n"+
 			"request an ownership code, wait for it (see verify), register with the PIN.\n"+
 			"If the number's workflow is already running, that run is shown and nothing changes.\n"+
+			"The number is --number without the country code, or the first argument in E.164\n"+
+			"(+15551234567, '+' optional) as for the other commands; --cc says where the\n"+
+			"country code ends.\n"+
 			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
 	var in onboarding.OnboardInput
-	var method, pinFile string
+	var method, pinFile, backupFile, backupPasswordFile string
 	fs.StringVar(&in.WABAID, "waba", "", "WhatsApp Business Account id")
-	fs.StringVar(&in.CountryCode, "cc", "", "country dial code, digits only (1, 44, 353)")
-	fs.StringVar(&in.PhoneNumber, "number", "", "national number, digits only, without the country code")
+	fs.StringVar(&in.CountryCode, "cc", "", "country dial code: "+ccRule)
+	fs.StringVar(&in.PhoneNumber, "number", "", "national number, digits only, without the country code (or the first argument, in E.164)")
 	fs.StringVar(&in.DisplayName, "name", "", "display name (verified_name)")
 	fs.StringVar(&in.Region, "region", "", "data localization region ("+strings.Join(validate.Regions, ", ")+"); empty for none")
 	fs.StringVar(&method, "method", "SMS", "code delivery method: SMS or VOICE")
 	fs.StringVar(&in.Language, "language", onboarding.DefaultLanguage, "language of the code message")
 	fs.BoolVar(&in.Migrate, "migrate", false, "the number migrates from another WABA or the On-Premises API")
 	fs.StringVar(&in.PreverifiedID, "preverified-id", "", "id of a pre-verified number (no code needed)")
-	fs.DurationVar(&in.CodeWait, "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
-	fs.DurationVar(&in.NameCheckInterval, "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
+	fs.DurationVar((*time.Duration)(&in.CodeWait), "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
+	fs.DurationVar((*time.Duration)(&in.NameCheckInterval), "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
+	fs.StringVar(&backupFile, "backup-file", "", "file holding the On-Premises API backup data, for a number migrating from it")
+	fs.StringVar(&backupPasswordFile, "backup-password-file", "", "file holding the backup's password (or set "+envBackupPassword+")")
 	pos, err := fs.parse(args)
 	if err != nil {
 		return nil, err
 	}
-	if err := noMore(pos); err != nil {
-		return nil, err
+	if len(pos) > 0 && looksSecret(pos[0]) {
+		return nil, noMore(pos) // a PIN typed as an argument, not a number
 	}
 	in.CountryCode = strings.TrimPrefix(strings.TrimSpace(in.CountryCode), "+")
+	var numberErr error
+	if in.PhoneNumber == "" && len(pos) > 0 {
+		in.PhoneNumber, numberErr = nationalNumber(pos[0], in.CountryCode)
+		pos = pos[1:]
+	}
 	in.Region = strings.ToUpper(strings.TrimSpace(in.Region))
 	in.CodeMethod = onboarding.CodeMethod(strings.ToUpper(strings.TrimSpace(method)))
 	in.Normalize()
+	if in.Backup, err = readBackup(e, backupFile, backupPasswordFile); err != nil {
+		return nil, err
+	}
 	// Every other field is checked before the PIN is asked for, so nobody
 	// types a PIN for a command that is refused anyway; readPIN checks the
 	// PIN itself.
 	pinless := in
 	pinless.PIN = "000000"
-	if err := pinless.Validate(); err != nil {
+	if numberErr != nil {
+		// Said once, by numberErr, rather than also as "is required".
+		pinless.PhoneNumber = "5551234567"
+	}
+	if err := errors.Join(numberErr, ccRuleWithPlus(pinless.Validate())); err != nil {
+		return nil, err
+	}
+	if err := noMore(pos); err != nil {
 		return nil, err
 	}
 	if in.PIN, err = readPIN(e, pinFile, true); err != nil {
 		return nil, err
 	}
+	fs.number = in.E164()
 	return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
 		r, err := c.Onboard(ctx, in)
 		if err != nil {
@@ -258,7 +315,7 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 				fmt.Fprintf(w, "%s is already being onboarded; nothing changed (the given input is ignored).\n", in.E164())
 			} else {
 				fmt.Fprintf(w, "Started onboarding %s on WABA %s.\n", in.E164(), in.WABAID)
-				fmt.Fprintf(w, "Next: send the code received by %s with: starter verify --number %s --code NNNNNN\n", in.CodeMethod, in.E164())
+				fmt.Fprintf(w, "Next: send the code received by %s with: %s verify %s CODE\n", in.CodeMethod, e.self, in.E164())
 			}
 			return printRun(w, r)
 		}}, nil
@@ -266,7 +323,11 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 }
 
 func printRun(w io.Writer, r onboarding.Run) error {
-	_, err := fmt.Fprintf(w, "  workflow: %s\n  run:      %s\n  UI:       %s\n", r.WorkflowID, r.RunID, r.UIURL)
+	fmt.Fprintf(w, "  workflow: %s\n", r.WorkflowID)
+	if r.RunID != "" {
+		fmt.Fprintf(w, "  run:      %s\n", r.RunID)
+	}
+	_, err := fmt.Fprintf(w, "  UI:       %s\n", r.UIURL)
 	return err
 }
 
@@ -307,7 +368,7 @@ func runOutput(r onboarding.Run, data any, headline string) output {
 
 // statusOutput is the output of a command that answers with the run's
 // status: headline, if any, then the status.
-func statusOutput(st onboarding.Status, r onboarding.Run, headline string) output {
+func statusOutput(e *env, st onboarding.Status, r onboarding.Run, headline string) output {
 	return output{
 		data: struct {
 			onboarding.Status
@@ -318,7 +379,7 @@ func statusOutput(st onboarding.Status, r onboarding.Run, headline string) outpu
 			if headline != "" {
 				fmt.Fprintln(w, headline)
 			}
-			return printStatus(w, st, r)
+			return printStatus(w, e.self, st, r)
 		},
 	}
 }
@@ -345,27 +406,34 @@ func parseVerify(e *env, args []string) (*invocation, error) {
 			}
 			r := runLink(ctx, c, number)
 			return runOutput(r, runMap(r, "signaled", true),
-				fmt.Sprintf("Code delivered to the run of %s; check the outcome with: starter status %s", number, number)), nil
+				fmt.Sprintf("Code delivered to the run of %s; check the outcome with: %s status %s", number, e.self, number)), nil
 		}
 		res, err := c.SendCode(ctx, number, code)
 		if err != nil {
 			return output{}, err
 		}
 		r := runLink(ctx, c, number)
-		headline := "Meta accepted the code for " + number + "."
-		if !res.Accepted {
-			headline = "Meta refused the code for " + number + "."
-		}
-		if res.Message != "" {
-			headline += " " + res.Message
-		}
 		out := runOutput(r, struct {
 			onboarding.CodeResult
 			runJSON
-		}{res, toRunJSON(r)}, headline)
+		}{res, toRunJSON(r)}, codeHeadline(number, res))
 		out.failed = !res.Accepted
 		return out, nil
 	}), nil
+}
+
+// codeHeadline says Meta's answer to a code once: the run's message says
+// it, and only without one does the starter word it.
+func codeHeadline(number string, res onboarding.CodeResult) string {
+	msg := res.Message
+	switch {
+	case msg != "":
+	case res.Accepted:
+		msg = "Meta accepted the code"
+	default:
+		msg = "Meta refused the code"
+	}
+	return number + ": " + strings.TrimSuffix(msg, ".") + "."
 }
 
 func parseResend(e *env, args []string) (*invocation, error) {
@@ -387,7 +455,12 @@ func parseResend(e *env, args []string) (*invocation, error) {
 			return output{}, err
 		}
 		r := runLink(ctx, c, number)
-		return runOutput(r, runMap(r, "signaled", true), "Asked for a new code for "+number+"."), nil
+		by := "by the method of its last request"
+		if in.Method != "" {
+			by = "by " + string(in.Method)
+		}
+		return runOutput(r, runMap(r, "signaled", true), fmt.Sprintf(
+			"Asked the run of %s to request a new code %s; when it comes: %s verify %s CODE", number, by, e.self, number)), nil
 	}), nil
 }
 
@@ -402,11 +475,11 @@ func parseStatus(e *env, args []string) (*invocation, error) {
 		if err != nil {
 			return output{}, err
 		}
-		return statusOutput(st, runLink(ctx, c, number), ""), nil
+		return statusOutput(e, st, runLink(ctx, c, number), ""), nil
 	}), nil
 }
 
-func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
+func printStatus(w io.Writer, self string, st onboarding.Status, r onboarding.Run) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	row := func(k, format string, args ...any) {
 		fmt.Fprintf(tw, "  %s:\t"+format+"\n", append([]any{k}, args...)...)
@@ -418,6 +491,14 @@ func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
 	fmt.Fprintf(tw, "%s: %s\n", number, st.Stage)
 	if st.Detail != "" {
 		fmt.Fprintf(tw, "  %s\n", st.Detail)
+	}
+	// The run's detail names operations by their wire names; this line
+	// names the commands to type.
+	switch st.Stage {
+	case onboarding.StageNeedsAttention:
+		fmt.Fprintf(tw, "  next: %s fix %s [--new-pin | --region CC | --name NAME], or %s cancel %s\n", self, number, self, number)
+	case onboarding.StageAwaitingCode:
+		fmt.Fprintf(tw, "  next: %s verify %s CODE, or %s resend-code %s [--method VOICE]\n", self, number, self, number)
 	}
 	row("WABA", "%s", st.WABAID)
 	if st.PhoneNumberID != "" {
@@ -443,7 +524,7 @@ func printStatus(w io.Writer, st onboarding.Status, r onboarding.Run) error {
 		row("next deregister", "%s", st.NextDeregisterAllowedAt.Local().Format(time.DateTime))
 	}
 	if !st.SleepingUntil.IsZero() {
-		row("sleeping until", "%s (%s; starter skip-wait cuts it short)", st.SleepingUntil.Local().Format(time.DateTime), st.SleepReason)
+		row("sleeping until", "%s (%s; %s skip-wait %s cuts it short)", st.SleepingUntil.Local().Format(time.DateTime), st.SleepReason, self, number)
 	}
 	if st.PendingOperations > 0 {
 		row("pending operations", "%d", st.PendingOperations)
@@ -492,7 +573,8 @@ func parseChangeRegion(e *env, args []string) (*invocation, error) {
 		if err != nil {
 			return output{}, err
 		}
-		return operationOutput(ctx, c, number, "change-region", res, !noWait), nil
+		what := "change-region to " + regionName(region)
+		return operationOutput(ctx, e, c, number, what, res, !noWait, map[string]any{"requested_region": region}), nil
 	}), nil
 }
 
@@ -520,25 +602,41 @@ func parseOperation(name string) func(e *env, args []string) (*invocation, error
 			if err != nil {
 				return output{}, err
 			}
-			return operationOutput(ctx, c, number, name, res, !noWait), nil
+			return operationOutput(ctx, e, c, number, name, res, !noWait, nil), nil
 		}), nil
 	}
 }
 
-func operationOutput(ctx context.Context, c *onboarding.Client, number, op string, res onboarding.OperationResult, waited bool) output {
+// operationOutput reports an operation: done, with the run's stage and
+// region after it; or, without waiting, accepted and queued, with the stage
+// and the region still in effect. extra goes into the JSON.
+func operationOutput(ctx context.Context, e *env, c *onboarding.Client, number, what string, res onboarding.OperationResult, waited bool, extra map[string]any) output {
 	r := runLink(ctx, c, number)
-	headline := fmt.Sprintf("%s accepted for %s; the run is now %s", op, number, res.Stage)
+	var b strings.Builder
 	if waited {
-		headline = fmt.Sprintf("%s done for %s: stage %s", op, number, res.Stage)
+		fmt.Fprintf(&b, "%s done for %s: the run is %s, region %s.", what, number, res.Stage, regionName(res.Region))
+	} else {
+		fmt.Fprintf(&b, "%s accepted for %s and queued; the run does it in turn (follow it with: %s status %s).", what, number, e.self, number)
+		if res.Stage != "" {
+			fmt.Fprintf(&b, "\nNow: the run is %s, region %s.", res.Stage, regionName(res.Region))
+			if res.Stage == onboarding.StageNeedsAttention {
+				fmt.Fprintf(&b, " It needs attention first: see %s status %s, then %s fix.", e.self, number, e.self)
+			}
+		}
 	}
-	if res.Region != "" {
-		headline += ", region " + res.Region
+	data := map[string]any{"stage": res.Stage, "region": res.Region, "completed": waited,
+		"workflow_id": r.WorkflowID, "run_id": r.RunID, "ui_url": r.UIURL}
+	for k, v := range extra {
+		data[k] = v
 	}
-	return runOutput(r, struct {
-		onboarding.OperationResult
-		Completed bool `json:"completed"`
-		runJSON
-	}{res, waited, toRunJSON(r)}, headline+".")
+	return runOutput(r, data, b.String())
+}
+
+func regionName(region string) string {
+	if region == "" {
+		return "none"
+	}
+	return region
 }
 
 func parseFix(e *env, args []string) (*invocation, error) {
@@ -571,7 +669,17 @@ func parseFix(e *env, args []string) (*invocation, error) {
 		if err != nil {
 			return output{}, err
 		}
-		return statusOutput(st, runLink(ctx, c, number), "Resumed the run of "+number+"."), nil
+		// The update answers as soon as the run has taken the fix, which
+		// may be before it left needs_attention; a fresh status says where
+		// it went since.
+		if now, err := c.Status(ctx, number); err == nil {
+			st = now
+		}
+		headline := "The run of " + number + " took the fix and resumed."
+		if st.Stage == onboarding.StageNeedsAttention {
+			headline = "The run of " + number + " took the fix but is in needs_attention again (or has not left it yet):"
+		}
+		return statusOutput(e, st, runLink(ctx, c, number), headline), nil
 	}), nil
 }
 
@@ -579,7 +687,8 @@ func parseSignalOnly(name string) func(e *env, args []string) (*invocation, erro
 	return func(e *env, args []string) (*invocation, error) {
 		help := map[string]string{
 			"skip-wait": "Cuts the run's current durable wait short: a wait for Meta's rate-limit window\n" +
-				"or for the next display-name check.",
+				"or for the next display-name check. With no such wait there is nothing to skip\n" +
+				"(exit status 1).",
 			"cancel": "Asks the number's run to stop. The number stays as it is at Meta; onboard it\n" +
 				"again to start a new run.",
 		}[name]
@@ -588,20 +697,51 @@ func parseSignalOnly(name string) func(e *env, args []string) (*invocation, erro
 		if err != nil {
 			return nil, err
 		}
+		if name == "skip-wait" {
+			return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
+				return skipWait(ctx, e, c, number)
+			}), nil
+		}
 		return fs.invocation(func(ctx context.Context, c *onboarding.Client) (output, error) {
 			// The link is read first: after a cancel the run may be gone
 			// from the running set, but its history is what to look at.
 			r := runLink(ctx, c, number)
-			do, done := c.SkipWait, "Asked the run of "+number+" to skip its current wait."
-			if name == "cancel" {
-				do, done = c.Cancel, "Asked the run of "+number+" to stop."
-			}
-			if err := do(ctx, number); err != nil {
+			if err := c.Cancel(ctx, number); err != nil {
 				return output{}, err
 			}
-			return runOutput(r, runMap(r, "requested", name), done), nil
+			return runOutput(r, runMap(r, "requested", name), "Asked the run of "+number+" to stop."), nil
 		}), nil
 	}
+}
+
+// skipWait signals skip-wait only when the run sleeps, and says which sleep
+// it cut: the workflow ignores the signal otherwise, so "asked to skip"
+// would claim an effect there is none of.
+func skipWait(ctx context.Context, e *env, c *onboarding.Client, number string) (output, error) {
+	st, err := c.Status(ctx, number)
+	if err != nil {
+		return output{}, err
+	}
+	r := runLink(ctx, c, number)
+	if st.SleepingUntil.IsZero() {
+		detail := ""
+		if st.Detail != "" {
+			detail = ": " + st.Detail
+		}
+		out := runOutput(r, map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "ui_url": r.UIURL,
+			"skipped": false, "stage": st.Stage},
+			fmt.Sprintf("Nothing to skip: the run of %s is not in a durable wait (stage %s%s).", number, st.Stage, detail))
+		out.failed = true
+		return out, nil
+	}
+	if err := c.SkipWait(ctx, number); err != nil {
+		return output{}, err
+	}
+	until := st.SleepingUntil.Local().Format(time.DateTime)
+	return runOutput(r, map[string]any{"workflow_id": r.WorkflowID, "run_id": r.RunID, "ui_url": r.UIURL,
+		"skipped": true, "stage": st.Stage, "sleeping_until": st.SleepingUntil, "sleep_reason": st.SleepReason},
+		fmt.Sprintf("Cut short the wait of %s that was to last until %s (%s); the run goes on now (see %s status %s).",
+			number, until, st.SleepReason, e.self, number)), nil
 }
 
 func parseList(e *env, args []string) (*invocation, error) {

@@ -30,6 +30,9 @@ import (
 const (
 	envPIN   = "WA_PIN"
 	envUIURL = "TEMPORAL_UI_URL"
+	// envBackupPassword holds the On-Premises backup's password when no
+	// --backup-password-file is given.
+	envBackupPassword = "WA_BACKUP_PASSWORD"
 )
 
 // Exit statuses.
@@ -41,6 +44,9 @@ const (
 
 // env is the starter's view of the process, replaced in tests.
 type env struct {
+	// self is the command as the user typed it ("./scripts/starter.sh",
+	// "bin/starter"), so that hints name what to type next.
+	self           string
 	stdout, stderr io.Writer
 	getenv         func(string) string
 	readFile       func(string) ([]byte, error)
@@ -61,6 +67,7 @@ func main() {
 func osEnv() *env {
 	fd := int(os.Stdin.Fd())
 	return &env{
+		self:            selfName(os.Args[0]),
 		stdout:          os.Stdout,
 		stderr:          os.Stderr,
 		getenv:          os.Getenv,
@@ -69,6 +76,15 @@ func osEnv() *env {
 		readPassword:    func() ([]byte, error) { return term.ReadPassword(fd) },
 		dial:            dialTemporal,
 	}
+}
+
+// selfName is argv0 as typed: scripts/starter.sh execs the binary under its
+// own name. A bare name was found on PATH and is typed as is.
+func selfName(argv0 string) string {
+	if argv0 == "" {
+		return "starter"
+	}
+	return argv0
 }
 
 func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), error) {
@@ -85,28 +101,40 @@ func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), erro
 	c, info, err := temporalconn.Dial(ctx, temporalconn.Config{Logger: logger, Getenv: e.getenv, ReadFile: e.readFile})
 	if err != nil {
 		_ = logger.Sync()
-		return nil, nil, err
+		return nil, nil, dialError(info, err)
 	}
-	oc := onboarding.NewClient(c, sealing, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)))
+	oc := onboarding.NewClient(c, sealing, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)),
+		onboarding.WithAddress(info.HostPort))
 	return oc, func() { c.Close(); _ = logger.Sync() }, nil
+}
+
+// dialError shortens the commonest dial failure, which temporalconn reports
+// with gRPC's nested descriptions ("connection error: desc = \"transport:
+// Error while dialing: dial tcp ...: connect: connection refused\"").
+func dialError(info temporalconn.Info, err error) error {
+	if info.HostPort == "" || !strings.Contains(err.Error(), "connection refused") {
+		return err
+	}
+	return fmt.Errorf("cannot reach Temporal at %s (%s): connection refused; is the server running there? (make run starts one on 127.0.0.1:7233)",
+		info.HostPort, info.HostPortSource)
 }
 
 // run executes the command line args and returns the exit status.
 func run(ctx context.Context, args []string, e *env) int {
 	if len(args) == 0 {
-		usage(e.stderr)
+		usage(e.stderr, e.self)
 		return exitUsage
 	}
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help", "help":
-		usage(e.stdout)
+		usage(e.stdout, e.self)
 		return exitOK
 	}
 	cmd := findCommand(name)
 	if cmd == nil {
 		fmt.Fprintf(e.stderr, "starter: unknown command %q\n\n", name)
-		usage(e.stderr)
+		usage(e.stderr, e.self)
 		return exitUsage
 	}
 	inv, err := cmd.parse(e, args[1:])
@@ -132,8 +160,8 @@ func run(ctx context.Context, args []string, e *env) int {
 
 	out, err := inv.do(ctx, c)
 	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) && inv.timeout > 0 {
-			err = fmt.Errorf("%w after --timeout %s (an operation already accepted by the workflow goes on; check with: starter status)", err, inv.timeout)
+		if ctx.Err() != nil {
+			err = gaveUp(e, inv, ctx.Err(), err)
 		}
 		report(e.stderr, name, err)
 		if isInputError(err) {
@@ -156,20 +184,41 @@ func run(ctx context.Context, args []string, e *env) int {
 	return exitOK
 }
 
-func usage(w io.Writer) {
-	fmt.Fprint(w, `usage: starter <command> [flags]
+// gaveUp explains an error that ended the wait for an answer: whether the
+// run took the operation, and how to follow it.
+func gaveUp(e *env, inv *invocation, ctxErr, err error) error {
+	why := "interrupted"
+	if errors.Is(ctxErr, context.DeadlineExceeded) {
+		why = "gave up after --timeout " + inv.timeout.String()
+	}
+	follow := e.self + " status"
+	if inv.number != "" {
+		follow += " " + inv.number
+	}
+	if errors.Is(err, onboarding.ErrStillRunning) {
+		return fmt.Errorf("%s waiting for the result; the run accepted the operation and goes on with it: follow it with %s", why, follow)
+	}
+	return fmt.Errorf("%s without an answer from Temporal (%s); whether the run took the request, %s shows", why, describe(err), follow)
+}
 
-Operates WhatsApp number onboardings running on Temporal.
+// describe is err's text for people, without the operation and workflow id
+// an OperationError starts with.
+func describe(err error) string {
+	if oe, ok := errors.AsType[*onboarding.OperationError](err); ok {
+		return oe.Reason()
+	}
+	return err.Error()
+}
 
-Commands:
-`)
+func usage(w io.Writer, self string) {
+	fmt.Fprintf(w, "usage: %s <command> [flags]\n\nOperates WhatsApp number onboardings running on Temporal.\n\nCommands:\n", self)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, c := range commands {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.name, c.summary)
 	}
 	_ = tw.Flush()
-	fmt.Fprint(w, `
-Run "starter <command> -h" for a command's flags. Every command takes --json
+	fmt.Fprintf(w, "\nRun \"%s <command> -h\" for a command's flags.", self)
+	fmt.Fprint(w, ` Every command takes --json
 for machine-readable output and --timeout.
 
 The PIN never comes from a flag: use --pin-file PATH, WA_PIN, or the prompt

@@ -29,6 +29,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	te := &testEnv{vars: map[string]string{}}
 	te.env = &env{
+		self:            "./scripts/starter.sh",
 		stdout:          &te.out,
 		stderr:          &te.errOut,
 		getenv:          func(k string) string { return te.vars[k] },
@@ -278,6 +279,9 @@ func TestPINOrCodeInTheWrongPlaceIsNotEchoed(t *testing.T) {
 			assert.NotEmpty(t, te.errOut.String())
 			assert.NotContains(t, te.errOut.String(), "135790")
 			assert.NotContains(t, te.errOut.String(), "135-790")
+			if args[0] == "onboard" && args[len(args)-2] == "Acme" {
+				assert.Contains(t, te.errOut.String(), "in case they are a PIN")
+			}
 			assert.False(t, te.dialed)
 		})
 	}
@@ -310,6 +314,55 @@ func TestOnboardFlagsReachTheInput(t *testing.T) {
 	assert.Equal(t, onboarding.OnboardInput{
 		WABAID: "100000000000001", CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",
 		PIN: "012345", Region: "CH", CodeMethod: onboarding.CodeVoice, Language: "de_DE", Migrate: true,
-		PreverifiedID: "42", CodeWait: 2 * time.Hour, NameCheckInterval: 5 * time.Minute,
+		PreverifiedID: "42", CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(5 * time.Minute),
 	}, got)
+}
+
+func TestOnboardBackupFromFiles(t *testing.T) {
+	te := newTestEnv(t)
+	te.vars[envPIN] = "012345"
+	dir := t.TempDir()
+	data, pass := filepath.Join(dir, "backup"), filepath.Join(dir, "password")
+	require.NoError(t, os.WriteFile(data, []byte("QkFDS1VQLURBVEE=\n"), 0o600))
+	require.NoError(t, os.WriteFile(pass, []byte("s3cret pass\n"), 0o600))
+	inv, err := parseOnboardWith(t, te, "--backup-file", data, "--backup-password-file", pass)
+	require.NoError(t, err)
+	var got onboarding.OnboardInput
+	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
+	require.ErrorContains(t, err, "not started")
+	assert.Equal(t, &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: "s3cret pass"}, got.Backup)
+
+	// The password may come from the environment instead.
+	te.vars[envBackupPassword] = "from-env"
+	inv, err = parseOnboardWith(t, te, "--backup-file", data)
+	require.NoError(t, err)
+	_, _ = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
+	assert.Equal(t, "from-env", got.Backup.Password)
+}
+
+func TestOnboardBackupErrors(t *testing.T) {
+	dir := t.TempDir()
+	data := filepath.Join(dir, "backup")
+	require.NoError(t, os.WriteFile(data, []byte("QkFDS1VQ"), 0o600))
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"password as a flag", []string{"--backup-file", data, "--backup-password", "hunter22"}, "there is no --backup-password flag"},
+		{"password as a flag value", []string{"--backup-file", data, "--backup-password=hunter22"}, "there is no --backup-password flag"},
+		{"no password", []string{"--backup-file", data}, "backup.password"},
+		{"password without backup", []string{"--backup-password-file", data}, "--backup-password-file needs --backup-file"},
+		{"missing backup file", []string{"--backup-file", filepath.Join(dir, "missing")}, "--backup-file: cannot read"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			te := newTestEnv(t)
+			te.vars[envPIN] = "012345"
+			_, err := parseOnboardWith(t, te, tc.args...)
+			require.ErrorContains(t, err, tc.want)
+			assert.NotContains(t, err.Error(), "hunter22", "a password is never echoed")
+			assert.NotContains(t, err.Error(), "QkFDS1VQ", "backup data is never echoed")
+		})
+	}
 }

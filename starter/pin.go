@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/wa-onboarding/onboarding/internal/validate"
+	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // readPIN returns the two-step PIN from, in order: pinFile, the WA_PIN
@@ -64,6 +65,56 @@ func readPIN(e *env, pinFile string, confirm bool) (string, error) {
 		return "", inputErr("pin", "is required: use --pin-file PATH or "+envPIN+", or run in a terminal to be prompted (stdin is not a terminal)")
 	}
 	return pin, nil
+}
+
+// readBackup returns the On-Premises backup of a migrating number: its data
+// from backupFile and its password from passwordFile or the
+// WA_BACKUP_PASSWORD environment variable; nil when no backup file is
+// given. Like the PIN, the password never comes from a flag value, and
+// errors never quote what was read.
+func readBackup(e *env, backupFile, passwordFile string) (*onboarding.Backup, error) {
+	if backupFile == "" {
+		if passwordFile != "" {
+			return nil, usageErr("--backup-password-file needs --backup-file")
+		}
+		return nil, nil
+	}
+	data, err := readSecretFile(e, "--backup-file", backupFile)
+	if err != nil {
+		return nil, err
+	}
+	var password string
+	switch {
+	case passwordFile != "":
+		if password, err = readSecretFile(e, "--backup-password-file", passwordFile); err != nil {
+			return nil, err
+		}
+	case e.getenv(envBackupPassword) != "":
+		password = strings.TrimSpace(e.getenv(envBackupPassword))
+	}
+	b := &onboarding.Backup{Data: data, Password: password}
+	if err := b.Validate(); err != nil {
+		var ve *validate.Error
+		if errors.As(err, &ve) && ve.Field == "backup.password" {
+			return nil, inputErr("backup.password", "is required with --backup-file: use --backup-password-file PATH or "+envBackupPassword)
+		}
+		return nil, err
+	}
+	return b, nil
+}
+
+// readSecretFile reads a file whose content is secret, trimmed; its errors
+// name the flag and the path, never the content.
+func readSecretFile(e *env, flag, path string) (string, error) {
+	b, err := e.readFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", usageErr("%s: cannot read %s: %v", flag, path, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 func promptPIN(e *env, prompt string) (string, error) {

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -98,6 +100,25 @@ func TestStarterSealsPINsAndCodes(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "012345", pin)
 	assert.NotContains(t, te.errOut.String()+te.out.String(), "443102")
+}
+
+func TestStarterSealsTheBackupPassword(t *testing.T) {
+	pub, opener := testSealKey(t)
+	te, sent := sealingEnv(t)
+	te.vars[seal.EnvPublicKeys] = pub.String()
+	te.vars[envPIN] = "012345"
+	te.vars[envBackupPassword] = "s3cret pass"
+	data := filepath.Join(t.TempDir(), "backup")
+	require.NoError(t, os.WriteFile(data, []byte("QkFDS1VQ"), 0o600))
+
+	te.run(append(append([]string(nil), onboardArgs...), "--backup-file", data)...)
+	require.Len(t, *sent, 1, te.errOut.String())
+	b := (*sent)[0].(onboarding.OnboardInput).Backup
+	require.NotNil(t, b)
+	assert.Equal(t, "QkFDS1VQ", b.Data)
+	password, err := opener.Open(seal.PurposeBackupPassword, b.Password)
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret pass", password)
 }
 
 func TestStarterWithoutSealKeys(t *testing.T) {

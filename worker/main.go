@@ -180,10 +180,10 @@ func accessToken(getenv func(string) string, readFile func(string) ([]byte, erro
 	case errors.Is(err, secretenv.ErrNotSet):
 		return "", fmt.Errorf("no Graph API access token: set %s or %s (a file holding the token)", envToken, envTokenFile)
 	case err != nil:
-		return "", fmt.Errorf("Graph API access token: %w", err)
+		return "", fmt.Errorf("the Graph API access token: %w", err)
 	}
 	if strings.ContainsAny(sec.Value, " \t\r\n") {
-		return "", fmt.Errorf("Graph API access token: %s must be a single line without spaces", sec.Source())
+		return "", fmt.Errorf("the Graph API access token: %s must be a single line without spaces", sec.Source())
 	}
 	return sec.Value, nil
 }

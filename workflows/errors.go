@@ -42,11 +42,14 @@ func classify(ctx workflow.Context, op string, err error) (string, *onboarding.G
 			ge = onboarding.GraphError{Op: op, Class: appErr.Type(), Message: appErr.Message()}
 		}
 		ge.At = now
-		return appErr.Type(), &ge
+		// The class is in the details: an activity types a lost answer
+		// outcome_unknown (for retry policies) with class transient.
+		return ge.Class, &ge
 	}
 	var timeoutErr *temporal.TimeoutError
 	if errors.As(err, &timeoutErr) {
-		return classTransient, &onboarding.GraphError{Op: op, Class: classTransient, Message: "activity timed out: " + timeoutErr.Error(), At: now}
+		// The call may have reached Meta before the activity gave up.
+		return classTransient, &onboarding.GraphError{Op: op, Class: classTransient, Message: "activity timed out: " + timeoutErr.Error(), At: now, OutcomeUnknown: true}
 	}
 	return "unknown", &onboarding.GraphError{Op: op, Class: "unknown", Message: err.Error(), At: now}
 }

@@ -78,6 +78,18 @@ func (l *onboardingLedger) record(k callKind, now time.Time) {
 	*c = append(inWindow(*c, now), now)
 }
 
+// unrecord removes the call recorded at t, one Meta refused before acting
+// on it.
+func (l *onboardingLedger) unrecord(k callKind, t time.Time) {
+	c := l.calls(k)
+	for i := len(*c) - 1; i >= 0; i-- {
+		if (*c)[i].Equal(t) {
+			*c = append((*c)[:i:i], (*c)[i+1:]...)
+			return
+		}
+	}
+}
+
 func (l *onboardingLedger) used(k callKind, now time.Time) int {
 	return len(inWindow(*l.calls(k), now))
 }

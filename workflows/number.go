@@ -10,6 +10,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/log"
@@ -90,6 +91,9 @@ type run struct {
 
 	awaitingCode    bool
 	codeRequestedAt time.Time
+	// codeMaybeSent is set when request_code's answer was lost: Meta may
+	// have sent a code at codeRequestedAt, or not.
+	codeMaybeSent   bool
 	codeWaitExpired bool
 	codes           []pendingCode
 	codeResults     map[int]onboarding.CodeResult
@@ -164,16 +168,15 @@ func (r *run) main(ctx workflow.Context) error {
 func (r *run) onboard(ctx workflow.Context) error {
 	r.setStage(ctx, onboarding.StageAdding, "adding "+r.in.E164()+" to WABA "+r.in.WABAID)
 	var added activities.AddNumberResult
-	err := r.retryUntilFixed(ctx, "add_phone_number", func(ctx workflow.Context) error {
-		actx := r.activityCtx(ctx, "Add "+r.in.E164()+" to WABA "+r.in.WABAID, false)
-		return workflow.ExecuteActivity(actx, a.AddPhoneNumber, activities.AddNumberInput{
+	err := r.retryUntilFixed(ctx, callAdd.op, func(ctx workflow.Context) error {
+		return r.do(ctx, callAdd, "Add "+r.in.E164()+" to WABA "+r.in.WABAID, activities.AddNumberInput{
 			WABAID:        r.in.WABAID,
 			CountryCode:   r.in.CountryCode,
 			PhoneNumber:   r.in.PhoneNumber,
 			DisplayName:   r.in.DisplayName,
 			Migrate:       r.in.Migrate,
 			PreverifiedID: r.in.PreverifiedID,
-		}).Get(ctx, &added)
+		}, &added)
 	})
 	if err != nil {
 		return err
@@ -197,9 +200,11 @@ func (r *run) onboard(ctx workflow.Context) error {
 			return err
 		}
 	}
-	if err := r.registerNumber(ctx, r.in.Region); err != nil {
+	if err := r.registerNumber(ctx, r.in.Region, r.in.Backup); err != nil {
 		return err
 	}
+	// The backup served its one purpose; it is not carried any further.
+	r.in.Backup = nil
 	r.onboarded = true
 	return nil
 }
@@ -234,21 +239,36 @@ func (r *run) verifyOwnership(ctx workflow.Context) error {
 		c := r.codes[0]
 		r.codes = r.codes[1:]
 		r.setStage(ctx, onboarding.StageVerifying, "checking an ownership code with Meta")
-		actx := r.activityCtx(ctx, "Verify the ownership code of "+r.in.E164(), false)
-		err := workflow.ExecuteActivity(actx, a.VerifyCode, activities.VerifyCodeInput{
+		err := r.do(ctx, callVerifyCode, "Verify the ownership code of "+r.in.E164(), activities.VerifyCodeInput{
 			PhoneNumberID: r.phoneNumberID, Code: c.code,
-		}).Get(ctx, nil)
+		}, nil)
 		if err == nil {
 			r.answer(c, onboarding.CodeResult{Accepted: true, Message: "Meta accepted the code; the number is verified"})
 			r.answerPendingCodes("the number was already verified by an earlier code")
 			return nil
 		}
-		class, ge := classify(ctx, "verify_code", err)
+		class, ge := classify(ctx, callVerifyCode.op, err)
 		if class == classCanceled {
 			r.answer(c, onboarding.CodeResult{Message: "the run was cancelled"})
 			return err
 		}
 		r.recordError(ge)
+		if (class == classWrongCode || ge.OutcomeUnknown) && has(ctx, changeVerifyReadsNumber) {
+			// A 136025 may answer a repeat of a verify that Meta carried
+			// out, its answer lost: the number says whether it did.
+			st, err := r.readNumber(ctx)
+			if err != nil {
+				r.answer(c, onboarding.CodeResult{Message: "the run was cancelled"})
+				return err
+			}
+			if st.CodeVerificationStatus == graph.CodeVerified {
+				r.resolve(ctx, callVerifyCode)
+				r.logger.Info("verify_code failed but Meta shows the number verified: the code was accepted", "class", class)
+				r.answer(c, onboarding.CodeResult{Accepted: true, Message: "Meta shows the number verified: the code was accepted"})
+				r.answerPendingCodes("the number was already verified by an earlier code")
+				return nil
+			}
+		}
 		if class == classWrongCode {
 			r.answer(c, onboarding.CodeResult{Message: "Meta rejected the code (136025: wrong or expired); send the right one or ask for a new one with resend-code"})
 			continue
@@ -267,14 +287,15 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	if ready() {
 		return nil
 	}
-	deadline := r.codeRequestedAt.Add(r.in.CodeWait)
+	deadline := r.codeRequestedAt.Add(time.Duration(r.in.CodeWait))
 	if wait := deadline.Sub(workflow.Now(ctx)); wait > 0 && !r.codeWaitExpired {
-		r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf(
-			"waiting for the %s code sent at %s (send it with verify, or resend-code)", r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339)))
-		ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-			Timeout:      wait,
-			TimerOptions: workflow.TimerOptions{Summary: "Wait for the ownership code"},
-		}, ready)
+		detail := fmt.Sprintf("waiting for the %s code sent at %s (send it with verify, or resend-code)", r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339))
+		if r.codeMaybeSent {
+			detail = fmt.Sprintf("Meta may have sent a %s code at %s (its answer to the request was lost): send that code with verify if it arrived, or ask for a new one with resend-code",
+				r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339))
+		}
+		r.setStage(ctx, onboarding.StageAwaitingCode, detail)
+		ok, err := r.await(ctx, wait, "Wait for the ownership code", ready)
 		if err != nil || ok {
 			return err
 		}
@@ -286,19 +307,32 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	return workflow.Await(ctx, ready)
 }
 
+// requestCode asks Meta for a code, once: a request whose answer was lost
+// is taken as possibly sent (see callRequestCode).
 func (r *run) requestCode(ctx workflow.Context, method onboarding.CodeMethod, lang string) error {
-	err := r.retryUntilFixed(ctx, "request_code", func(ctx workflow.Context) error {
+	maybe := false
+	err := r.retryUntilFixed(ctx, callRequestCode.op, func(ctx workflow.Context) error {
 		r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf("asking Meta to send a code by %s", method))
-		actx := r.activityCtx(ctx, fmt.Sprintf("Request a %s code for %s", method, r.in.E164()), false)
-		return workflow.ExecuteActivity(actx, a.RequestCode, activities.RequestCodeInput{
+		err := r.do(ctx, callRequestCode, fmt.Sprintf("Request a %s code for %s", method, r.in.E164()), activities.RequestCodeInput{
 			PhoneNumberID: r.phoneNumberID, Method: string(method), Language: lang,
-		}).Get(ctx, nil)
+		}, nil)
+		if err == nil {
+			return nil
+		}
+		if class, ge := classify(ctx, callRequestCode.op, err); class != classCanceled && ge.OutcomeUnknown && has(ctx, changeLostRequestCode) {
+			r.recordError(ge)
+			r.logger.Warn("request_code's answer was lost: a code may have been sent; not asking again on our own", "method", string(method))
+			maybe = true
+			return nil
+		}
+		return err
 	})
 	if err != nil {
 		return err
 	}
 	r.codeRequestedAt = workflow.Now(ctx)
 	r.codeWaitExpired = false
+	r.codeMaybeSent = maybe
 	return nil
 }
 
@@ -306,9 +340,18 @@ func (r *run) requestCode(ctx workflow.Context, method onboarding.CodeMethod, la
 // status read that failed is never taken for "not verified".
 func (r *run) readNumber(ctx workflow.Context) (activities.NumberState, error) {
 	var st activities.NumberState
-	err := r.retryUntilFixed(ctx, "get_phone_number", func(ctx workflow.Context) error {
-		actx := r.activityCtx(ctx, "Read the status of "+r.in.E164(), false)
-		return workflow.ExecuteActivity(actx, a.GetPhoneNumber, r.phoneNumberID).Get(ctx, &st)
+	err := r.retryUntilFixed(ctx, callGetNumber.op, func(ctx workflow.Context) error {
+		return r.do(ctx, callGetNumber, "Read the status of "+r.in.E164(), r.phoneNumberID, &st)
+	})
+	return st, err
+}
+
+// readRegistration reads what Meta shows of the number's registration,
+// waiting for a fix on failure.
+func (r *run) readRegistration(ctx workflow.Context) (activities.RegistrationState, error) {
+	var st activities.RegistrationState
+	err := r.retryUntilFixed(ctx, callGetRegistration.op, func(ctx workflow.Context) error {
+		return r.do(ctx, callGetRegistration, "Read the registration of "+r.in.E164(), r.phoneNumberID, &st)
 	})
 	return st, err
 }
@@ -331,7 +374,7 @@ func (r *run) awaitNameReady(ctx workflow.Context) error {
 			}
 		default:
 			reason := fmt.Sprintf("display name is %s; re-checking every %s", orNone(st.NameStatus), r.in.NameCheckInterval)
-			if _, err := r.sleep(ctx, r.in.NameCheckInterval, onboarding.StageAwaitingNameApproval, reason); err != nil {
+			if _, err := r.sleep(ctx, time.Duration(r.in.NameCheckInterval), onboarding.StageAwaitingNameApproval, reason); err != nil {
 				return err
 			}
 		}
@@ -339,63 +382,157 @@ func (r *run) awaitNameReady(ctx workflow.Context) error {
 }
 
 // registerNumber registers the number with region ("" for none), within the
-// ledger, until Meta accepts or the run is cancelled.
-func (r *run) registerNumber(ctx workflow.Context, region string) error {
-	backoff := minCallBackoff
-	for {
-		if err := r.awaitNameReady(ctx); err != nil {
-			return err
-		}
-		if err := r.spend(ctx, kindRegister); err != nil {
-			return err
-		}
-		r.setStage(ctx, onboarding.StageRegistering, "registering for the Cloud API"+regionText(region))
-		actx := r.activityCtx(ctx, "Register "+r.in.E164()+regionText(region), true)
-		err := workflow.ExecuteActivity(actx, a.Register, activities.RegisterInput{
-			PhoneNumberID: r.phoneNumberID, PIN: r.in.PIN, Region: region,
-		}).Get(ctx, nil)
-		if err == nil {
+// ledger, until Meta accepts or the run is cancelled. backup is sent by a
+// number migrating from the On-Premises API.
+func (r *run) registerNumber(ctx workflow.Context, region string, backup *onboarding.Backup) error {
+	// A read proves a register whose answer was lost only when it shows a
+	// state the number was not in before the call.
+	provable := !r.registered || r.region != region
+	return r.budgeted(ctx, budgetedCall{
+		c:       callRegister,
+		stage:   onboarding.StageRegistering,
+		doing:   "registering for the Cloud API" + regionText(region),
+		summary: "Register " + r.in.E164() + regionText(region),
+		arg: func() any {
+			return activities.RegisterInput{PhoneNumberID: r.phoneNumberID, PIN: r.in.PIN, Region: region, Backup: backup}
+		},
+		before: r.awaitNameReady,
+		reached: func(st activities.RegistrationState) bool {
+			return provable && st.PlatformType == graph.PlatformCloudAPI && st.Status == graph.StatusConnected && st.Region == region
+		},
+		done: func(ctx workflow.Context) {
 			r.registered = true
 			r.region = region
 			r.registeredAt = workflow.Now(ctx)
 			r.setStage(ctx, onboarding.StageRegistered, "registered for the Cloud API"+regionText(region))
+		},
+	})
+}
+
+// deregisterNumber deregisters the number within the ledger.
+func (r *run) deregisterNumber(ctx workflow.Context) error {
+	return r.budgeted(ctx, budgetedCall{
+		c:       callDeregister,
+		stage:   onboarding.StageDeregistering,
+		doing:   "deregistering from the Cloud API",
+		summary: "Deregister " + r.in.E164(),
+		arg:     func() any { return r.phoneNumberID },
+		reached: func(st activities.RegistrationState) bool {
+			return st.Status == graph.StatusDisconnected || st.PlatformType != graph.PlatformCloudAPI
+		},
+		done: func(ctx workflow.Context) {
+			r.registered = false
+			r.region = ""
+			r.setStage(ctx, onboarding.StageDeregistered, "deregistered; local storage is off")
+		},
+	})
+}
+
+// budgetedCall is a register or deregister for budgeted.
+type budgetedCall struct {
+	c       *call
+	stage   onboarding.Stage
+	doing   string // the stage detail while calling
+	summary string
+	arg     func() any                              // the activity input, built at each attempt (a fix may change the PIN)
+	before  func(workflow.Context) error            // run before each attempt; nil for none
+	reached func(activities.RegistrationState) bool // Meta shows the call carried out
+	done    func(workflow.Context)                  // records the success
+}
+
+// budgeted makes a register or deregister call within the ledger until Meta
+// has carried it out or the run is cancelled, deciding on each failure's
+// class: sleeps for Meta's hints and locks, a read of the number after a
+// lost answer, needs-attention for what a person must fix.
+func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
+	k := b.c.budget
+	backoff := minCallBackoff
+	var throttleWait time.Duration
+	for {
+		if b.before != nil {
+			if err := b.before(ctx); err != nil {
+				return err
+			}
+		}
+		at, err := r.spend(ctx, k)
+		if err != nil {
+			return err
+		}
+		r.setStage(ctx, b.stage, b.doing)
+		err = r.exec(ctx, b.c, b.summary, b.arg(), nil)
+		if err == nil {
+			b.done(ctx)
 			return nil
 		}
-		class, ge := classify(ctx, "register", err)
+		class, ge := classify(ctx, b.c.op, err)
 		if class == classCanceled {
 			return err
 		}
 		r.recordError(ge)
-		switch class {
-		case classWindowExhausted:
-			r.metaLock(ctx, kindRegister)
-		case classNameNotReady:
-			reason := "Meta is still processing the display name (100/2388001)"
-			if _, err := r.sleep(ctx, r.in.NameCheckInterval, onboarding.StageAwaitingNameApproval, reason); err != nil {
+		if ge.OutcomeUnknown && has(ctx, changeLostRegisterReads) {
+			st, err := r.readRegistration(ctx)
+			if err != nil {
 				return err
 			}
-		case classNeedsReverification:
-			if err := r.verifyOwnership(ctx); err != nil {
-				return err
+			if b.reached(st) {
+				r.logger.Info("the answer was lost but Meta shows the call carried out", "op", b.c.op)
+				r.resolve(ctx, b.c)
+				b.done(ctx)
+				return nil
 			}
-		case classRecentlyDeleted:
-			if _, err := r.sleep(ctx, recentlyDeletedWait, onboarding.StageRegistering, "the number was deleted minutes ago (133015)"); err != nil {
-				return err
+		}
+		// Classes only register answers with; a deregister answered so
+		// needs a person, as before the call table.
+		reg := k == kindRegister
+		switch {
+		case class == classWindowExhausted:
+			r.metaLock(ctx, k)
+		case class == classThrottled:
+			if has(ctx, changeThrottleAsTimer) {
+				// Meta refused the call before acting on it: it spends
+				// no budget, and the wait is Meta's.
+				r.giveBack(ctx, k, at)
+				d := r.throttleWait(ctx, b.c, ge, &throttleWait)
+				if _, err := r.sleep(ctx, d, onboarding.StageRateLimited, throttleReason(b.c, ge)); err != nil {
+					return err
+				}
+				continue
 			}
-		case classDeregistrationIncomplete:
-			if err := r.deregisterNumber(ctx); err != nil {
-				return err
-			}
-		case classPINThrottled:
-			if _, err := r.sleep(ctx, pinThrottledWait, onboarding.StageRegistering, "too many PIN attempts ("+fmt.Sprint(ge.Code)+")"); err != nil {
-				return err
-			}
-		case classTransient, classThrottled:
-			if _, err := r.sleep(ctx, backoff, onboarding.StageRegistering, "register failed transiently; retrying"); err != nil {
+			if _, err := r.sleep(ctx, backoff, b.stage, string(k)+" failed transiently; retrying"); err != nil {
 				return err
 			}
 			backoff = min(2*backoff, maxCallBackoff)
-		case classPINMismatch:
+		case class == classTransient:
+			if !ge.OutcomeUnknown && ge.Code == 0 {
+				// No connection to Meta: the call never reached it.
+				r.giveBack(ctx, k, at)
+			}
+			if _, err := r.sleep(ctx, backoff, b.stage, string(k)+" failed transiently; retrying"); err != nil {
+				return err
+			}
+			backoff = min(2*backoff, maxCallBackoff)
+		case class == classNameNotReady && reg:
+			reason := "Meta is still processing the display name (100/2388001)"
+			if _, err := r.sleep(ctx, time.Duration(r.in.NameCheckInterval), onboarding.StageAwaitingNameApproval, reason); err != nil {
+				return err
+			}
+		case class == classNeedsReverification && reg:
+			if err := r.verifyOwnership(ctx); err != nil {
+				return err
+			}
+		case class == classRecentlyDeleted && reg:
+			if _, err := r.sleep(ctx, recentlyDeletedWait, b.stage, "the number was deleted minutes ago (133015)"); err != nil {
+				return err
+			}
+		case class == classDeregistrationIncomplete && reg:
+			if err := r.deregisterNumber(ctx); err != nil {
+				return err
+			}
+		case class == classPINThrottled && reg:
+			if _, err := r.sleep(ctx, pinThrottledWait, b.stage, "too many PIN attempts ("+fmt.Sprint(ge.Code)+")"); err != nil {
+				return err
+			}
+		case class == classPINMismatch && reg:
 			if err := r.needsAttention(ctx, "the two-step PIN does not match the number's (133005): send fix-input with the right PIN"); err != nil {
 				return err
 			}
@@ -407,41 +544,32 @@ func (r *run) registerNumber(ctx workflow.Context, region string) error {
 	}
 }
 
-// deregisterNumber deregisters the number within the ledger.
-func (r *run) deregisterNumber(ctx workflow.Context) error {
-	backoff := minCallBackoff
-	for {
-		if err := r.spend(ctx, kindDeregister); err != nil {
-			return err
-		}
-		r.setStage(ctx, onboarding.StageDeregistering, "deregistering from the Cloud API")
-		actx := r.activityCtx(ctx, "Deregister "+r.in.E164(), true)
-		err := workflow.ExecuteActivity(actx, a.Deregister, r.phoneNumberID).Get(ctx, nil)
-		if err == nil {
-			r.registered = false
-			r.region = ""
-			r.setStage(ctx, onboarding.StageDeregistered, "deregistered; local storage is off")
-			return nil
-		}
-		class, ge := classify(ctx, "deregister", err)
-		if class == classCanceled {
-			return err
-		}
-		r.recordError(ge)
-		switch class {
-		case classWindowExhausted:
-			r.metaLock(ctx, kindDeregister)
-		case classTransient, classThrottled:
-			if _, err := r.sleep(ctx, backoff, onboarding.StageDeregistering, "deregister failed transiently; retrying"); err != nil {
-				return err
-			}
-			backoff = min(2*backoff, maxCallBackoff)
-		default:
-			if err := r.needsAttention(ctx, describe(ge)); err != nil {
-				return err
-			}
-		}
+// giveBack returns the ledger entry of a call Meta refused before acting on
+// it.
+func (r *run) giveBack(ctx workflow.Context, k callKind, at time.Time) {
+	if has(ctx, changeLedgerGivesBack) {
+		r.ledger.unrecord(k, at)
 	}
+}
+
+// throttleWait is how long to wait after a throttled answer: what Meta asked
+// for, or c's own wait, doubling while Meta keeps naming none. It sets the
+// error's NextAttemptAt for the status.
+func (r *run) throttleWait(ctx workflow.Context, c *call, ge *onboarding.GraphError, unnamed *time.Duration) time.Duration {
+	d := time.Duration(ge.RetryAfterSeconds) * time.Second
+	if d <= 0 {
+		*unnamed = min(max(2**unnamed, c.throttleWait), maxCallBackoff)
+		d = *unnamed
+	}
+	ge.NextAttemptAt = workflow.Now(ctx).Add(d)
+	return d
+}
+
+func throttleReason(c *call, ge *onboarding.GraphError) string {
+	if ge.RetryAfterSeconds > 0 {
+		return fmt.Sprintf("Meta throttled %s (%d) and asked to wait %s", c.op, ge.Code, time.Duration(ge.RetryAfterSeconds)*time.Second)
+	}
+	return fmt.Sprintf("Meta throttled %s (%d) without naming a wait", c.op, ge.Code)
 }
 
 // metaLock records the 72-hour lock Meta announced with 133016: calls made
@@ -453,7 +581,7 @@ func (r *run) metaLock(ctx workflow.Context, k callKind) {
 
 // spend takes one call from the ledger, first sleeping on a durable timer
 // until the window allows it. An operator's skip-wait makes the call at once.
-func (r *run) spend(ctx workflow.Context, k callKind) error {
+func (r *run) spend(ctx workflow.Context, k callKind) (time.Time, error) {
 	for {
 		now := workflow.Now(ctx)
 		next := r.ledger.next(k, now)
@@ -468,15 +596,16 @@ func (r *run) spend(ctx workflow.Context, k callKind) error {
 		}
 		skipped, err := r.sleep(ctx, next.Sub(now), onboarding.StageRateLimited, reason)
 		if err != nil {
-			return err
+			return time.Time{}, err
 		}
 		if skipped {
 			*r.ledger.blockedUntil(k) = time.Time{}
 			break
 		}
 	}
-	r.ledger.record(k, workflow.Now(ctx))
-	return nil
+	at := workflow.Now(ctx)
+	r.ledger.record(k, at)
+	return at, nil
 }
 
 // sleep waits d on a durable timer, visible in the status. skip-wait cuts it
@@ -486,10 +615,7 @@ func (r *run) sleep(ctx workflow.Context, d time.Duration, stage onboarding.Stag
 	r.sleepReason = reason
 	r.setStage(ctx, stage, reason+"; sleeping until "+r.sleepUntil.UTC().Format(time.RFC3339))
 	r.skip = false
-	skipped, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      d,
-		TimerOptions: workflow.TimerOptions{Summary: reason},
-	}, func() bool { return r.skip })
+	skipped, err := r.await(ctx, d, reason, func() bool { return r.skip })
 	r.skip = false
 	r.sleepUntil, r.sleepReason = time.Time{}, ""
 	if skipped {
@@ -516,6 +642,69 @@ func (r *run) retryUntilFixed(ctx workflow.Context, op string, call func(workflo
 			return err
 		}
 	}
+}
+
+// exec runs c's activity with c's policy.
+func (r *run) exec(ctx workflow.Context, c *call, summary string, arg, result any) error {
+	actx := workflow.WithActivityOptions(ctx, c.options(ctx, summary))
+	err := workflow.ExecuteActivity(actx, c.activity, arg).Get(ctx, result)
+	if err == nil {
+		r.resolve(ctx, c)
+	}
+	return err
+}
+
+// do runs a call that spends no budget, sleeping out Meta's throttles on
+// durable timers until it is answered otherwise.
+func (r *run) do(ctx workflow.Context, c *call, summary string, arg, result any) error {
+	var unnamed time.Duration
+	for {
+		err := r.exec(ctx, c, summary, arg, result)
+		if err == nil {
+			return nil
+		}
+		class, ge := classify(ctx, c.op, err)
+		if class != classThrottled || !has(ctx, changeThrottleAsTimer) {
+			return err
+		}
+		r.recordError(ge)
+		d := r.throttleWait(ctx, c, ge, &unnamed)
+		if _, err := r.sleep(ctx, d, r.stage, throttleReason(c, ge)); err != nil {
+			return err
+		}
+	}
+}
+
+// resolve marks the last error resolved when it came from c's op.
+func (r *run) resolve(ctx workflow.Context, c *call) {
+	e := r.lastError
+	if e == nil || !e.ResolvedAt.IsZero() {
+		return
+	}
+	if e.Op == c.op || slices.Contains(c.resolves, e.Op) {
+		e.ResolvedAt = workflow.Now(ctx)
+	}
+}
+
+// await waits until cond holds or d passes, on a timer named by summary; it
+// reports whether cond won. When it does, the timer is cancelled, so
+// Temporal UI does not show a wait that is over as pending (the SDK's
+// AwaitWithOptions leaves it running unless an SDK flag is on).
+func (r *run) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	tctx, cancel := workflow.WithCancel(ctx)
+	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
+	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
+		return false, err
+	}
+	if timer.IsReady() {
+		cancel() // a fired timer cancels nothing: it only releases tctx
+		return false, nil
+	}
+	// Histories recorded before the change left the timer to fire.
+	if has(ctx, changeAwaitCancelsTimer) {
+		cancel()
+	}
+	return true, nil
 }
 
 // needsAttention parks the run until fix-input arrives, and applies it.
@@ -580,13 +769,13 @@ func (r *run) runOperation(ctx workflow.Context, o *operation) error {
 			}
 		}
 		r.in.Region = o.region
-		return r.registerNumber(ctx, o.region)
+		return r.registerNumber(ctx, o.region, nil)
 	case opReregister:
 		region := r.region
 		if !r.registered {
 			region = r.in.Region
 		}
-		return r.registerNumber(ctx, region)
+		return r.registerNumber(ctx, region, nil)
 	case opDeregister:
 		if !r.registered {
 			return nil
@@ -612,26 +801,6 @@ func (r *run) resumeInput(ctx workflow.Context) onboarding.OnboardInput {
 		RegisteredAt:  r.registeredAt,
 	}
 	return in
-}
-
-// activityCtx sets the options of one Graph call. single is for register and
-// deregister: one attempt, because every attempt spends Meta's budget and the
-// workflow, not a retry policy, decides when to spend more.
-func (r *run) activityCtx(ctx workflow.Context, summary string, single bool) workflow.Context {
-	policy := &temporal.RetryPolicy{
-		InitialInterval:    time.Second,
-		BackoffCoefficient: 2,
-		MaximumInterval:    5 * time.Minute,
-		MaximumAttempts:    20,
-	}
-	if single {
-		policy = &temporal.RetryPolicy{MaximumAttempts: 1}
-	}
-	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout: time.Minute,
-		RetryPolicy:         policy,
-		Summary:             summary,
-	})
 }
 
 func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -44,7 +45,7 @@ type harness struct {
 	g   *graph.Client
 }
 
-func newHarness(t testing.TB, opts graphsim.Options) *harness {
+func newHarness(t testing.TB, opts graphsim.Options, gopts ...graph.Option) *harness {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -58,7 +59,7 @@ func newHarness(t testing.TB, opts graphsim.Options) *harness {
 	sim.CreateWABA(wabaID)
 	srv := httptest.NewServer(sim)
 	t.Cleanup(func() { sim.Close(); srv.Close() })
-	g, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(srv.URL+"/v21.0"))
+	g, err := graph.New(graphsim.DefaultToken, append([]graph.Option{graph.WithBaseURL(srv.URL + "/v21.0")}, gopts...)...)
 	require.NoError(t, err)
 	env.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	env.RegisterActivity(activities.New(g))
@@ -68,7 +69,7 @@ func newHarness(t testing.TB, opts graphsim.Options) *harness {
 func input() onboarding.OnboardInput {
 	return onboarding.OnboardInput{
 		WABAID: wabaID, CountryCode: cc, PhoneNumber: national, DisplayName: "Acme Support",
-		PIN: pin, CodeWait: 2 * time.Hour, NameCheckInterval: 30 * time.Minute,
+		PIN: pin, CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(30 * time.Minute),
 	}
 }
 
@@ -272,7 +273,7 @@ func TestResendCodeByVoice(t *testing.T) {
 func TestCodeWaitRunsOutAndParks(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	in := input()
-	in.CodeWait = 3 * time.Hour
+	in.CodeWait = onboarding.Duration(3 * time.Hour)
 	var before, parked, after onboarding.Status
 	h.at(2*time.Hour, func() { before = h.status() })
 	h.at(50*time.Hour, func() {
@@ -399,7 +400,7 @@ func TestMetaLockSleepsSeventyTwoHoursThenSucceeds(t *testing.T) {
 func TestSkipWaitCutsASleepShort(t *testing.T) {
 	h := newHarness(t, graphsim.Options{NameReviewDelay: 100 * time.Hour})
 	in := registeredInput(h)
-	in.NameCheckInterval = 10 * time.Hour
+	in.NameCheckInterval = onboarding.Duration(10 * time.Hour)
 	var st onboarding.Status
 	h.at(time.Hour, func() {
 		require.NoError(t, h.sim.ApproveName(h.status().PhoneNumberID))
@@ -599,4 +600,254 @@ func TestInvalidInputFailsAtStart(t *testing.T) {
 	require.ErrorContains(t, err, "region: must be empty or one of")
 	require.NotContains(t, err.Error(), "12345")
 	require.Empty(t, h.sim.Calls())
+}
+
+func TestThrottleHintIsObeyedAndSpendsNoBudget(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	// A throttle of hours, five times over: more than the ten-call ledger
+	// would allow if each refused call counted.
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointRegister,
+		Times: 12, Code: 80007, RetryAfter: 3 * time.Hour}))
+	var sleeping, done onboarding.Status
+	h.at(4*time.Hour, func() { sleeping = h.status() })
+	h.at(40*time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 13, "12 throttled calls, then one answered")
+	for i := 1; i < len(regs); i++ {
+		require.Equal(t, 3*time.Hour, regs[i].Time.Sub(regs[i-1].Time), "each retry waits what Meta asked, no more, no less")
+	}
+	require.Equal(t, onboarding.StageRateLimited, sleeping.Stage)
+	require.Contains(t, sleeping.SleepReason, "80007")
+	require.Equal(t, 80007, sleeping.LastError.Code)
+	require.Equal(t, int64(3*3600), sleeping.LastError.RetryAfterSeconds)
+	require.WithinDuration(t, regs[1].Time.Add(3*time.Hour), sleeping.SleepingUntil, 0)
+	require.Equal(t, sleeping.SleepingUntil, sleeping.LastError.NextAttemptAt)
+	require.Equal(t, 0, sleeping.RegisterCallsInWindow, "a throttled register gives its ledger entry back")
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	require.Equal(t, 1, done.RegisterCallsInWindow, "only the call Meta carried out counts")
+	require.False(t, done.LastError.ResolvedAt.IsZero(), "the throttle is history once register succeeded")
+}
+
+func TestThrottledReadWaitsOnATimerNotInTheActivity(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointGetPhoneNumber,
+		Times: 1, Code: 4, RetryAfter: 10 * time.Minute}))
+	var sleeping, done onboarding.Status
+	h.at(5*time.Minute, func() { sleeping = h.status() })
+	h.at(time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	gets := h.calls(graphsim.EndpointGetPhoneNumber)
+	require.GreaterOrEqual(t, len(gets), 2)
+	require.Equal(t, 10*time.Minute, gets[1].Time.Sub(gets[0].Time))
+	require.False(t, sleeping.SleepingUntil.IsZero(), "the wait is the workflow's, shown in the status")
+	require.Contains(t, sleeping.SleepReason, "get_phone_number")
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+}
+
+func TestAWaitThatEndsCancelsItsTimer(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	scheduled := map[string]time.Duration{}
+	var cancelled []time.Duration
+	h.env.SetOnTimerScheduledListener(func(id string, d time.Duration) { scheduled[id] = d })
+	h.env.SetOnTimerCanceledListener(func(id string) { cancelled = append(cancelled, scheduled[id]) })
+	in := input()
+	h.at(time.Minute, func() { h.sendCode(h.sentCode()) })
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	require.Contains(t, cancelled, time.Duration(in.CodeWait), "the code wait is not left pending once the code arrived")
+}
+
+func TestOnPremisesBackupIsSentWithTheFirstRegisterOnly(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	in.Backup = &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: "backup-pass"}
+	h.at(time.Hour, func() { update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil) })
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.StageRegistered, st.Stage, "%+v", st.LastError)
+	regs := h.calls(graphsim.EndpointRegister)
+	require.Len(t, regs, 2)
+	require.Equal(t, "******", regs[0].Params["backup.data"], "the simulator received the backup (it refuses one without data and password)")
+	require.Equal(t, "******", regs[0].Params["backup.password"])
+	require.NotContains(t, regs[1].Params, "backup.data", "a later register does not resend the migration backup")
+}
+
+// lose makes the simulator carry out the next call to endpoint and lose its
+// answer the way answer says.
+func (h *harness) lose(endpoint, answer string) {
+	h.t.Helper()
+	require.NoError(h.t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: endpoint, Times: 1, Answer: answer}))
+}
+
+func TestVerifyWhoseAnswerWasLostIsAccepted(t *testing.T) {
+	for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t, graphsim.Options{})
+			h.lose(graphsim.EndpointVerifyCode, answer)
+			var res *outcome[onboarding.CodeResult]
+			h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+			var st onboarding.Status
+			h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+			h.run(input())
+			verifies := h.calls(graphsim.EndpointVerifyCode)
+			require.Len(t, verifies, 2, "the lost answer was retried")
+			require.Equal(t, 136025, verifies[1].ErrorCode, "Meta refused the repeat: the code was used up")
+			require.True(t, res.value.Accepted, "the right code is never called wrong: %s", res.value.Message)
+			require.Equal(t, onboarding.StageRegistered, st.Stage)
+			require.False(t, st.LastError.ResolvedAt.IsZero())
+		})
+	}
+}
+
+func TestRequestCodeWhoseAnswerWasLostIsNotResent(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	h.lose(graphsim.EndpointRequestCode, graphsim.AnswerDrop)
+	var waiting onboarding.Status
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() {
+		waiting = h.status()
+		res = h.sendCode(h.sentCode()) // the code of the one SMS the person got
+	})
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Len(t, h.calls(graphsim.EndpointRequestCode), 1, "no second SMS replaced the first")
+	require.Equal(t, onboarding.StageAwaitingCode, waiting.Stage)
+	require.Contains(t, waiting.Detail, "may have sent")
+	require.Contains(t, waiting.Detail, "resend-code")
+	require.True(t, waiting.LastError.OutcomeUnknown)
+	require.True(t, res.value.Accepted, res.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+}
+
+func TestRequestCodeRefusedConnectionIsRetried(t *testing.T) {
+	// A request that Meta answered with its own error did not send a code:
+	// the activity may repeat it.
+	h := newHarness(t, graphsim.Options{})
+	require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultError, Endpoint: graphsim.EndpointRequestCode,
+		Times: 1, HTTPStatus: 400, Code: 131000, Message: "Something went wrong"}))
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+	h.at(time.Hour, func() { h.env.CancelWorkflow() })
+	h.run(input())
+	reqs := h.calls(graphsim.EndpointRequestCode)
+	require.Len(t, reqs, 2)
+	require.Equal(t, 131000, reqs[0].ErrorCode)
+	require.True(t, res.value.Accepted)
+}
+
+func TestRegisterWhoseAnswerWasLostIsNotRepeated(t *testing.T) {
+	for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus} {
+		t.Run(answer, func(t *testing.T) {
+			h := newHarness(t, graphsim.Options{})
+			in := registeredInput(h)
+			h.lose(graphsim.EndpointRegister, answer)
+			var st onboarding.Status
+			h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+			h.run(in)
+			require.Len(t, h.calls(graphsim.EndpointRegister), 1, "Meta shows it registered: no second budgeted call")
+			require.Equal(t, onboarding.StageRegistered, st.Stage)
+			require.Equal(t, 1, st.RegisterCallsInWindow)
+			require.True(t, st.LastError.OutcomeUnknown)
+			require.False(t, st.LastError.ResolvedAt.IsZero())
+		})
+	}
+}
+
+func TestDeregisterWhoseAnswerWasLostIsNotRepeated(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var de *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointDeregister, graphsim.AnswerDrop)
+		de = update[onboarding.OperationResult](h, onboarding.UpdateDeregister, nil)
+	})
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Len(t, h.calls(graphsim.EndpointDeregister), 1)
+	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
+	require.Equal(t, 1, st.DeregisterCallsInWindow)
+}
+
+func TestReregisterWhoseAnswerWasLostIsMadeAgain(t *testing.T) {
+	// A read cannot tell a reregister Meta carried out from one it never
+	// got: the number was registered with that region before too.
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var re *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointRegister, graphsim.AnswerDrop)
+		re = update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil)
+	})
+	h.at(3*time.Hour, func() { h.env.CancelWorkflow() })
+	h.run(in)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 3)
+	require.Equal(t, onboarding.StageRegistered, re.value.Stage)
+}
+
+func TestChangeRegionWhoseRegisterAnswerWasLostIsNotRepeated(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var res *outcome[onboarding.OperationResult]
+	h.at(time.Hour, func() {
+		h.lose(graphsim.EndpointRegister, graphsim.AnswerStatus)
+		res = update[onboarding.OperationResult](h, onboarding.UpdateChangeRegion, onboarding.ChangeRegionInput{Region: "DE"})
+	})
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	require.Equal(t, onboarding.OperationResult{Stage: onboarding.StageRegistered, Region: "DE"}, res.value)
+	require.Len(t, h.calls(graphsim.EndpointRegister), 2, "the onboarding's and the change's: the lost one is not repeated")
+	require.NotEmpty(t, h.calls(graphsim.EndpointGetSettings), "the region was read from the number's settings")
+	require.Equal(t, 2, st.RegisterCallsInWindow)
+	n, _ := h.sim.Number(st.PhoneNumberID)
+	require.Equal(t, "DE", n.DataLocalizationRegion)
+}
+
+func TestThrottledDeregisterWaitsMetasHintAndSpendsNoBudget(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	in := registeredInput(h)
+	var de *outcome[onboarding.OperationResult]
+	var sleeping onboarding.Status
+	h.at(time.Hour, func() {
+		// Code 4 names its wait in Retry-After.
+		require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Endpoint: graphsim.EndpointDeregister,
+			Times: 2, Code: 4, RetryAfter: 10 * time.Minute}))
+		de = update[onboarding.OperationResult](h, onboarding.UpdateDeregister, nil)
+	})
+	h.at(time.Hour+5*time.Minute, func() { sleeping = h.status() })
+	var st onboarding.Status
+	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(in)
+	des := h.calls(graphsim.EndpointDeregister)
+	require.Len(t, des, 3)
+	require.Equal(t, 10*time.Minute, des[1].Time.Sub(des[0].Time))
+	require.Equal(t, 10*time.Minute, des[2].Time.Sub(des[1].Time))
+	require.Equal(t, onboarding.StageRateLimited, sleeping.Stage)
+	require.Equal(t, 0, sleeping.DeregisterCallsInWindow)
+	require.Equal(t, onboarding.StageDeregistered, de.value.Stage)
+	require.Equal(t, 1, st.DeregisterCallsInWindow)
+}
+
+func TestVerifyWhoseAnswerHungIsAccepted(t *testing.T) {
+	// The Graph client gives up on the held request quickly here; in
+	// production after its 30-second timeout.
+	h := newHarness(t, graphsim.Options{}, graph.WithHTTPClient(&http.Client{Timeout: 300 * time.Millisecond}))
+	h.lose(graphsim.EndpointVerifyCode, graphsim.AnswerHang)
+	var res *outcome[onboarding.CodeResult]
+	h.at(time.Minute, func() { res = h.sendCode(h.sentCode()) })
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Len(t, h.calls(graphsim.EndpointVerifyCode), 2)
+	require.True(t, res.value.Accepted, res.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
 }

@@ -5,8 +5,10 @@
 //
 // Every failure is an *Error whose Class says what to do about it; callers
 // decide on the Class (see Classify and the Is* predicates), never on message
-// text. Inputs are checked with package validate before any I/O, and no
-// error produced here contains the access token or a PIN.
+// text. OutcomeUnknown says whether Meta may have carried out a failed call
+// (its answer lost), so that a caller checks before repeating a write.
+// Inputs are checked with package validate before any I/O, and no error
+// produced here contains the access token or a PIN.
 package graph
 
 import (
@@ -16,10 +18,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/wa-onboarding/onboarding/internal/validate"
@@ -48,6 +53,7 @@ const (
 	OpRegister         = "register"
 	OpDeregister       = "deregister"
 	OpSetTwoStepPIN    = "set_two_step_pin"
+	OpGetSettings      = "get_settings"
 )
 
 // maxPages stops AllPhoneNumbers on a server that keeps inventing fresh
@@ -233,10 +239,43 @@ func (c *Client) AllPhoneNumbers(ctx context.Context, wabaID string, fields ...s
 		Err: fmt.Errorf("%w: more than %d pages", ErrCursorLoop, maxPages)}
 }
 
+// MaxListLimit is the page size FindPhoneNumberFrom asks for: the largest
+// the Graph API takes on list edges such as phone_numbers (larger limits are
+// cut to it), so a WABA of thousands of numbers costs tens of calls, not
+// hundreds.
+const MaxListLimit = 100
+
+// findFields are the only fields FindPhoneNumberFrom asks for: enough to
+// match and adopt a number, and cheap for Meta to serve.
+var findFields = []string{"id", "display_phone_number"}
+
+// FindOptions bound and resume a FindPhoneNumberFrom search.
+type FindOptions struct {
+	// After resumes the search after this paging cursor, one that an
+	// earlier search handed to Progress; "" starts at the first page.
+	After string
+	// Progress, when set, is called after each page that did not hold the
+	// number and has a next page, with the cursor to resume from. An
+	// activity records it in its heartbeat so that a retry resumes there
+	// instead of paging the WABA again from the start.
+	Progress func(after string)
+}
+
 // FindPhoneNumber returns the number of WABA wabaID whose
-// display_phone_number, stripped to its digits, is cc followed by number. It
-// returns (nil, nil) when the WABA has no such number.
+// display_phone_number, stripped to its digits, is cc followed by number,
+// with only ID and DisplayPhoneNumber filled in. It returns (nil, nil) when
+// the WABA has no such number. It is FindPhoneNumberFrom without a resume
+// cursor or progress callback.
 func (c *Client) FindPhoneNumber(ctx context.Context, wabaID, cc, number string) (*PhoneNumber, error) {
+	return c.FindPhoneNumberFrom(ctx, wabaID, cc, number, FindOptions{})
+}
+
+// FindPhoneNumberFrom is FindPhoneNumber bounded for large WABAs: it pages
+// through the WABA's numbers MaxListLimit at a time asking only for id and
+// display_phone_number, stops at the first page that holds the number,
+// starts after opts.After when set, and reports each page's resume cursor to
+// opts.Progress. A cursor Meta repeats fails with ErrCursorLoop.
+func (c *Client) FindPhoneNumberFrom(ctx context.Context, wabaID, cc, number string, opts FindOptions) (*PhoneNumber, error) {
 	const op = OpListPhoneNumbers
 	if err := firstErr(
 		validate.ID("waba_id", wabaID),
@@ -245,18 +284,35 @@ func (c *Client) FindPhoneNumber(ctx context.Context, wabaID, cc, number string)
 	); err != nil {
 		return nil, invalid(op, err)
 	}
-	all, err := c.AllPhoneNumbers(ctx, wabaID)
-	if err != nil {
-		return nil, err
-	}
 	want := cc + number
-	for i := range all {
-		if digits(all[i].DisplayPhoneNumber) == want {
-			p := all[i]
-			return &p, nil
+	list := ListOptions{Fields: findFields, Limit: MaxListLimit, After: opts.After}
+	seen := map[string]bool{}
+	for range maxPages {
+		page, err := c.ListPhoneNumbers(ctx, wabaID, list)
+		if err != nil {
+			return nil, err
+		}
+		for i := range page.Data {
+			if digits(page.Data[i].DisplayPhoneNumber) == want {
+				p := page.Data[i]
+				return &p, nil
+			}
+		}
+		if page.Paging == nil || page.Paging.Next == "" || page.Paging.Cursors.After == "" {
+			return nil, nil
+		}
+		after := page.Paging.Cursors.After
+		if seen[after] || after == list.After {
+			return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: ErrCursorLoop}
+		}
+		seen[after] = true
+		list.After = after
+		if opts.Progress != nil {
+			opts.Progress(after)
 		}
 	}
-	return nil, nil
+	return nil, &Error{Op: op, HTTPStatus: http.StatusOK,
+		Err: fmt.Errorf("%w: more than %d pages", ErrCursorLoop, maxPages)}
 }
 
 // GetPhoneNumber reads one number, asking for fields or, when none are
@@ -275,6 +331,27 @@ func (c *Client) GetPhoneNumber(ctx context.Context, phoneNumberID string, field
 		return nil, &Error{Op: op, HTTPStatus: http.StatusOK, Err: fmt.Errorf("%w: no id", ErrMalformedResponse)}
 	}
 	return p, nil
+}
+
+// GetSettings reads the number's settings (GET /{PHONE_NUMBER_ID}/settings),
+// of which the onboarding needs the storage configuration: whether local
+// storage is on and in which region. After a register whose answer was lost
+// it tells "registered with region X" from "not registered with it"; see
+// PhoneNumberSettings.Region.
+func (c *Client) GetSettings(ctx context.Context, phoneNumberID string) (*PhoneNumberSettings, error) {
+	const op = OpGetSettings
+	if err := validate.ID("phone_number_id", phoneNumberID); err != nil {
+		return nil, invalid(op, err)
+	}
+	var out PhoneNumberSettings
+	if err := c.call(ctx, op, http.MethodGet, pathOf(phoneNumberID, "settings"), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	if out.StorageConfiguration == nil || out.StorageConfiguration.Status == "" {
+		return nil, &Error{Op: op, HTTPStatus: http.StatusOK,
+			Err: fmt.Errorf("%w: no storage_configuration.status", ErrMalformedResponse)}
+	}
+	return &out, nil
 }
 
 // RequestCode asks Meta to send an ownership code to the number by SMS or
@@ -401,13 +478,18 @@ func (c *Client) post(ctx context.Context, op, path string, body *requestBody, s
 func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body *requestBody, out any, secrets ...string) error {
 	status, header, data, err := c.roundTrip(ctx, method, path, q, body)
 	if err != nil {
-		return c.redact(&Error{Op: op, HTTPStatus: status, Err: err}, secrets)
+		var ns *notSentError
+		notSent := errors.As(err, &ns)
+		if notSent {
+			err = ns.err
+		}
+		return c.redact(&Error{Op: op, HTTPStatus: status, Err: err, notSent: notSent}, secrets)
 	}
 	if status < 200 || status > 299 {
 		return c.redact(DecodeError(op, status, header, data), secrets)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return c.redact(&Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(header),
+		return c.redact(&Error{Op: op, HTTPStatus: status,
 			Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}, secrets)
 	}
 	return nil
@@ -422,9 +504,13 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 	if body != nil {
 		r = bytes.NewReader(body.data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, r)
+	if err := ctx.Err(); err != nil {
+		return 0, nil, nil, &notSentError{err}
+	}
+	var trace sendTrace
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(ctx, trace.hooks()), method, u, r)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, &notSentError{err}
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -434,6 +520,9 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		if trace.nothingSent(err) {
+			return 0, nil, nil, &notSentError{err}
+		}
 		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
@@ -445,6 +534,46 @@ func (c *Client) roundTrip(ctx context.Context, method, path string, q url.Value
 		return resp.StatusCode, resp.Header, nil, fmt.Errorf("%w: larger than %d bytes", ErrMalformedResponse, MaxBodyBytes)
 	}
 	return resp.StatusCode, resp.Header, data, nil
+}
+
+// notSentError marks a transport error after which no byte of the request
+// can have reached the server. It never escapes the client: call unwraps it
+// into Error.notSent.
+type notSentError struct{ err error }
+
+func (e *notSentError) Error() string { return e.err.Error() }
+func (e *notSentError) Unwrap() error { return e.err }
+
+// sendTrace follows one request through net/http's transport to tell a
+// request that never left from one whose answer was lost.
+type sendTrace struct {
+	getConn atomic.Bool // the transport reports to the trace at all
+	wrote   atomic.Bool // request headers (at least) went to the connection
+}
+
+func (t *sendTrace) hooks() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		GetConn:      func(string) { t.getConn.Store(true) },
+		WroteHeaders: func() { t.wrote.Store(true) },
+		WroteRequest: func(httptrace.WroteRequestInfo) { t.wrote.Store(true) },
+	}
+}
+
+// nothingSent reports whether err, from http.Client.Do, happened before any
+// of the request was written: a failed dial or DNS lookup, or (when the
+// transport reports to traces, as net/http's does) a failure before the
+// headers were written, such as a context deadline while connecting. In
+// doubt it says false: the request may have been sent.
+func (t *sendTrace) nothingSent(err error) bool {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return true
+	}
+	var dns *net.DNSError
+	if errors.As(err, &dns) {
+		return true
+	}
+	return t.getConn.Load() && !t.wrote.Load()
 }
 
 // redact removes the token and the call's secrets from whatever text Meta or

@@ -360,15 +360,42 @@ func TestListPhoneNumbersQuery(t *testing.T) {
 }
 
 func TestFindPhoneNumber(t *testing.T) {
-	_, c := newFake(t, pages, pages, pages, pages, pages, pages)
+	f, c := newFake(t, pages, pages, pages, pages, pages, pages, pages)
 	p, err := c.FindPhoneNumber(context.Background(), "9", "1", "6505550003")
 	require.NoError(t, err)
 	require.NotNil(t, p)
 	require.Equal(t, "3", p.ID)
+	reqs := f.requests()
+	require.Len(t, reqs, 2, "stops at the page that holds the number")
+	for _, r := range reqs {
+		q := mustQuery(t, r.RawQuery)
+		require.Equal(t, "id,display_phone_number", q.Get("fields"))
+		require.Equal(t, "100", q.Get("limit"))
+	}
 
-	p, err = c.FindPhoneNumber(context.Background(), "9", "44", "6505550003")
+	var progress []string
+	p, err = c.FindPhoneNumberFrom(context.Background(), "9", "44", "6505550003",
+		FindOptions{Progress: func(after string) { progress = append(progress, after) }})
 	require.NoError(t, err)
 	require.Nil(t, p)
+	require.Equal(t, []string{"c1", "c2"}, progress)
+
+	// Resuming after c1 reads only the pages after it.
+	p, err = c.FindPhoneNumberFrom(context.Background(), "9", "353", "15550004", FindOptions{After: "c1"})
+	require.NoError(t, err)
+	require.Equal(t, "4", p.ID)
+	reqs = f.requests()
+	require.Len(t, reqs, 7)
+	require.Equal(t, "c1", mustQuery(t, reqs[5].RawQuery).Get("after"))
+	require.Equal(t, "c2", mustQuery(t, reqs[6].RawQuery).Get("after"))
+}
+
+func TestFindPhoneNumberCursorLoop(t *testing.T) {
+	loop := reply(200, `{"data":[{"id":"1"}],"paging":{"cursors":{"after":"same"},"next":"https://x/next"}}`)
+	f, c := newFake(t, loop, loop, loop)
+	_, err := c.FindPhoneNumberFrom(context.Background(), "9", "1", "6505550003", FindOptions{After: "same"})
+	require.ErrorIs(t, err, ErrCursorLoop)
+	require.Len(t, f.requests(), 1)
 }
 
 func TestAllPhoneNumbersCursorLoop(t *testing.T) {
@@ -497,4 +524,37 @@ func TestTransportErrorIsTransient(t *testing.T) {
 	var ge *Error
 	require.True(t, errors.As(err, &ge))
 	require.NotNil(t, ge.Unwrap())
+}
+
+func TestGetSettings(t *testing.T) {
+	f, c := newFake(t,
+		reply(200, `{"calling":{"status":"disabled"},"payload_encryption":{"status":"disabled"},"storage_configuration":{"status":"in_country_storage_enabled","data_localization_region":"us"}}`),
+		reply(200, `{"calling":{"status":"enabled"},"storage_configuration":{"status":"default"}}`),
+		reply(200, `{"calling":{"status":"enabled"}}`),
+		reply(400, envelope(100, 33, "GraphMethodException", "Unsupported get request.", "", "")),
+	)
+	ctx := context.Background()
+	s, err := c.GetSettings(ctx, "42")
+	require.NoError(t, err)
+	require.Equal(t, StorageInCountry, s.StorageConfiguration.Status)
+	require.Equal(t, "US", s.Region(), "Meta's example writes the region in lower case")
+	r := f.requests()[0]
+	require.Equal(t, "GET", r.Method)
+	require.Equal(t, "/v21.0/42/settings", r.Path)
+	require.Empty(t, r.RawQuery)
+	requireCommonHeaders(t, r)
+
+	s, err = c.GetSettings(ctx, "42")
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+
+	_, err = c.GetSettings(ctx, "42")
+	require.ErrorIs(t, err, ErrMalformedResponse)
+	_, err = c.GetSettings(ctx, "42")
+	require.True(t, IsPermanent(err))
+
+	_, err = c.GetSettings(ctx, "4x2")
+	require.Error(t, err)
+	require.Len(t, f.requests(), 4, "a bad id is refused before any I/O")
+	require.Empty(t, (*PhoneNumberSettings)(nil).Region())
 }

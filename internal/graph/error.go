@@ -24,7 +24,7 @@ type Class int
 const (
 	ClassUnknown                  Class = iota // not a Graph error at all
 	ClassWindowExhausted                       // 133016: 10 register or deregister calls per 72 h spent
-	ClassThrottled                             // 4, 80007, HTTP 429: app or WABA call-rate limit
+	ClassThrottled                             // 4, 80007, 80008, 130429, HTTP 429: app or WABA call-rate limit
 	ClassTransient                             // 1, 2, 131000, 133004, 2494100, 5xx, transport errors, bad bodies
 	ClassWrongCode                             // 136025: wrong or expired ownership code
 	ClassPINMismatch                           // 133005: two-step PIN does not match
@@ -41,20 +41,29 @@ const (
 // failure or unreadable answer wrapped in the same shape. Its Error string
 // never contains the access token or a PIN.
 type Error struct {
-	HTTPStatus  int           // 0 for transport errors
-	Code        int           // error.code; 0 when the answer had no envelope
-	Subcode     int           // error.error_subcode (deprecated by Meta, still seen)
-	Type        string        // error.type, e.g. OAuthException
-	Message     string        // error.message
-	Details     string        // error.error_data.details
-	UserTitle   string        // error.error_user_title
-	UserMessage string        // error.error_user_msg
-	FBTraceID   string        // error.fbtrace_id
-	IsTransient bool          // error.is_transient
-	HasEnvelope bool          // the answer carried a decodable {"error":{...}} object
-	RetryAfter  time.Duration // from Retry-After or X-Business-Use-Case-Usage, 0 when absent
-	Op          string        // the call that failed, e.g. "register"
-	Err         error         // underlying transport or decoding error, if any
+	HTTPStatus  int    // 0 for transport errors
+	Code        int    // error.code; 0 when the answer had no envelope
+	Subcode     int    // error.error_subcode (deprecated by Meta, still seen)
+	Type        string // error.type, e.g. OAuthException
+	Message     string // error.message
+	Details     string // error.error_data.details
+	UserTitle   string // error.error_user_title
+	UserMessage string // error.error_user_msg
+	FBTraceID   string // error.fbtrace_id
+	IsTransient bool   // error.is_transient
+	HasEnvelope bool   // the answer carried a decodable {"error":{...}} object
+	// RetryAfter is the wait Meta asked for on a throttle (ClassThrottled)
+	// or a transient 503: the longer of Retry-After (seconds or an HTTP
+	// date) and the largest estimated_time_to_regain_access (minutes) in
+	// X-Business-Use-Case-Usage. It is 0 when Meta named no wait, and on
+	// every other error, where a usage header says nothing about retrying.
+	RetryAfter time.Duration
+	Op         string // the call that failed, e.g. "register"
+	Err        error  // underlying transport or decoding error, if any
+
+	// notSent records that the client knows no byte of the request left
+	// this process: the dial failed, or the context was done before it.
+	notSent bool
 }
 
 // Sentinel causes carried in Error.Err. Test for them with errors.Is.
@@ -189,7 +198,7 @@ func (e *Error) Class() Class {
 	switch e.Code {
 	case 133016:
 		return ClassWindowExhausted
-	case 4, 80007, 130429:
+	case 4, 80007, 80008, 130429:
 		return ClassThrottled
 	case 136025:
 		return ClassWrongCode
@@ -230,6 +239,67 @@ func (e *Error) Class() Class {
 	return ClassPermanent
 }
 
+// OutcomeUnknown reports whether the request may have reached Meta and been
+// carried out although e is what the caller got: Meta's answer, if any, was
+// lost or unreadable. A caller that sees true must find out what happened
+// (read the number back) before repeating a call that is not idempotent,
+// such as register, which costs one of 10 attempts per 72 hours whatever
+// its outcome.
+//
+// The rule, from the first matching line:
+//   - false for a refused input (a *validate.Error: nothing was sent) and
+//     when the client knows no byte was sent (dial failure, connection
+//     refused, DNS failure, context done before the request was written);
+//   - false for throttles (ClassThrottled: 4, 80007, 80008, 130429, HTTP
+//     429), which Meta answers before acting;
+//   - true when no answer came (HTTPStatus 0): a timeout, a reset or an EOF
+//     after the request was written;
+//   - false for any 4xx: a definite refusal by Meta or by a proxy in front;
+//   - for a 5xx, false when Meta's envelope names a definite refusal (a code
+//     whose Class is neither Transient nor Unknown, e.g. 133016 or 100), true
+//     otherwise: proxy pages, empty bodies, codes 1, 2, 131000, 133004;
+//   - true for a 2xx whose body is malformed, truncated, too large or does
+//     not say success: Meta answered, the client could not read it.
+//
+// Reads (list, get) change nothing, so the answer only matters for writes.
+func (e *Error) OutcomeUnknown() bool {
+	if e == nil || e.notSent {
+		return false
+	}
+	var verr *validate.Error
+	if errors.As(e.Err, &verr) {
+		return false
+	}
+	c := e.Class()
+	switch {
+	case c == ClassThrottled:
+		return false
+	case e.HTTPStatus == 0:
+		return true
+	case e.HTTPStatus >= 400 && e.HTTPStatus < 500:
+		return false
+	case e.HTTPStatus >= 500:
+		return !e.HasEnvelope || e.Code == 0 || c == ClassTransient || c == ClassUnknown
+	}
+	return true
+}
+
+// OutcomeUnknown reports whether the call that failed with err may
+// nevertheless have been carried out by Meta: (*Error).OutcomeUnknown for
+// the first *Error in err's chain. Outside an *Error, a context error or a
+// net.Error counts as unknown and anything else (nil included) as not.
+func OutcomeUnknown(err error) bool {
+	if err == nil {
+		return false
+	}
+	var ge *Error
+	if errors.As(err, &ge) {
+		return ge.OutcomeUnknown()
+	}
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) || errors.As(err, &ne)
+}
+
 // Classify returns the Class of err: that of the first *Error in its chain,
 // ClassTransient for a bare context.DeadlineExceeded or net.Error, and
 // ClassUnknown for nil and for anything else.
@@ -252,8 +322,8 @@ func Classify(err error) Class {
 // deregister calls allowed per number in 72 hours are spent.
 func IsWindowExhausted(err error) bool { return Classify(err) == ClassWindowExhausted }
 
-// IsThrottled reports whether err is a call-rate limit (4, 80007, 130429,
-// HTTP 429). See Error.RetryAfter for how long Meta asked to wait.
+// IsThrottled reports whether err is a call-rate limit (4, 80007, 80008,
+// 130429, HTTP 429). See Error.RetryAfter for how long Meta asked to wait.
 func IsThrottled(err error) bool { return Classify(err) == ClassThrottled }
 
 // IsTransient reports whether err is worth a bounded retry with backoff. It
@@ -313,12 +383,18 @@ func (c Class) String() string {
 
 // DecodeError turns a non-2xx Graph answer into an *Error. It reads Meta's
 // envelope leniently (code and subcode as numbers or strings, fields of the
-// wrong type skipped), takes RetryAfter from the Retry-After or
-// X-Business-Use-Case-Usage header, and never panics: a body it cannot read
-// yields an *Error without envelope whose Err wraps ErrMalformedResponse.
-// header may be nil.
+// wrong type skipped), takes RetryAfter from the Retry-After and
+// X-Business-Use-Case-Usage headers on throttles and transient 503s, and
+// never panics: a body it cannot read yields an *Error without envelope
+// whose Err wraps ErrMalformedResponse. header may be nil.
 func DecodeError(op string, status int, header http.Header, body []byte) *Error {
-	e := &Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(header)}
+	e := decodeBody(op, status, body)
+	e.hint(header)
+	return e
+}
+
+func decodeBody(op string, status int, body []byte) *Error {
+	e := &Error{Op: op, HTTPStatus: status}
 	if len(bytes.TrimSpace(body)) == 0 {
 		e.Err = fmt.Errorf("%w: empty", ErrMalformedResponse)
 		return e
@@ -396,6 +472,18 @@ func flexBool(raw json.RawMessage) bool {
 	return false
 }
 
+// hint sets RetryAfter from the headers when e is a throttle or a transient
+// 503, the answers on which Meta's wait means "come back then".
+func (e *Error) hint(h http.Header) {
+	switch c := e.Class(); {
+	case c == ClassThrottled, c == ClassTransient && e.HTTPStatus == http.StatusServiceUnavailable:
+		e.RetryAfter = retryAfter(h)
+	}
+}
+
+// timeNow is time.Now, replaced in tests of HTTP-date Retry-After.
+var timeNow = time.Now
+
 // retryAfter returns the longest wait the headers ask for: Retry-After in
 // seconds or as an HTTP date, and the largest estimated_time_to_regain_access
 // (minutes) in X-Business-Use-Case-Usage.
@@ -408,7 +496,7 @@ func retryAfter(h http.Header) time.Duration {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
 			d = clampWait(float64(secs), time.Second)
 		} else if t, err := http.ParseTime(v); err == nil {
-			d = clampWait(float64(time.Until(t)), 1)
+			d = clampWait(float64(t.Sub(timeNow())), 1)
 		}
 	}
 	if v := h.Get("X-Business-Use-Case-Usage"); v != "" {

@@ -1,6 +1,10 @@
 package graph
 
-import "github.com/wa-onboarding/onboarding/internal/validate"
+import (
+	"strings"
+
+	"github.com/wa-onboarding/onboarding/internal/validate"
+)
 
 // DefaultBaseURL is the Graph API root, version included, that a Client uses
 // unless WithBaseURL says otherwise.
@@ -134,4 +138,37 @@ type Backup struct {
 // String keeps the PIN out of %v and %+v.
 func (r RegisterRequest) String() string {
 	return "RegisterRequest{PIN:******, DataLocalizationRegion:" + r.DataLocalizationRegion + "}"
+}
+
+// Values of StorageConfiguration.Status.
+const (
+	StorageDefault   = "default"
+	StorageInCountry = "in_country_storage_enabled"
+)
+
+// PhoneNumberSettings is the answer of GET /{PHONE_NUMBER_ID}/settings
+// (PhoneNumberSettingsResponse in Meta's OpenAPI document), reduced to what
+// the onboarding reads.
+type PhoneNumberSettings struct {
+	StorageConfiguration *StorageConfiguration `json:"storage_configuration"`
+}
+
+// StorageConfiguration says where Meta stores the number's message data.
+type StorageConfiguration struct {
+	// Status is StorageDefault or StorageInCountry.
+	Status string `json:"status"`
+	// DataLocalizationRegion is the region of local storage when Status is
+	// StorageInCountry, as Meta writes it (its own example is lower case).
+	DataLocalizationRegion string `json:"data_localization_region,omitempty"`
+}
+
+// Region is the data_localization_region the number is registered with, in
+// upper case as RegisterRequest takes it ("CH"), or "" when local storage is
+// off (a number registered without a region, deregistered, or never
+// registered).
+func (s *PhoneNumberSettings) Region() string {
+	if s == nil || s.StorageConfiguration == nil || s.StorageConfiguration.Status != StorageInCountry {
+		return ""
+	}
+	return strings.ToUpper(strings.TrimSpace(s.StorageConfiguration.DataLocalizationRegion))
 }

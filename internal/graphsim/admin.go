@@ -22,12 +22,13 @@ var AdminPaths = []string{
 	"POST   /_sim/numbers/{id}/name?status=APPROVED  set name_status",
 	"POST   /_sim/numbers/{id}/delete                delete the number from its WABA (register answers 133015 for 5 minutes)",
 	"POST   /_sim/numbers/{id}/disable_two_step      turn two-step verification off (needed before migrating)",
+	"POST   /_sim/numbers/{id}/forget                make Meta forget the ID: every Graph call on it answers code 100 subcode 33",
 	"POST   /_sim/preverified?cc=1&phone_number=N    create a pre-verified number, answers its preverified_id",
 	"GET    /_sim/codes/{id}                         last ownership code sent to a phone-number ID",
 	"GET    /_sim/codes?number=+15551234567          the same, by phone number",
 	"GET    /_sim/calls                              the Graph call log (pin and code masked)",
 	"GET    /_sim/faults                             pending faults",
-	"POST   /_sim/faults                             inject a fault (JSON Fault)",
+	"POST   /_sim/faults                             inject a fault (JSON Fault), e.g. {\"kind\":\"lost_answer\",\"endpoint\":\"verify_code\",\"times\":1,\"answer\":\"drop\"}",
 	"DELETE /_sim/faults                             clear every fault",
 	"GET    /_sim/clock                              the simulator's time",
 	"POST   /_sim/clock/advance?d=72h                move a fake clock forward (only with a fake clock)",
@@ -154,6 +155,9 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 	mux.HandleFunc("POST /_sim/numbers/{id}/disable_two_step", func(w http.ResponseWriter, r *http.Request) {
 		s.adminUpdate(w, r, s.DisableTwoStep(r.PathValue("id")))
 	})
+	mux.HandleFunc("POST /_sim/numbers/{id}/forget", func(w http.ResponseWriter, r *http.Request) {
+		s.adminUpdate(w, r, s.ForgetNumber(r.PathValue("id")))
+	})
 	mux.HandleFunc("POST /_sim/preverified", func(w http.ResponseWriter, r *http.Request) {
 		p, _ := readParams(r)
 		cc, nat := strings.TrimPrefix(p.get("cc"), "+"), p.get("phone_number")
@@ -237,6 +241,9 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 			return
 		}
 		s.log.Info("clock moved", "now", s.now())
+		s.mu.Lock()
+		s.persist()
+		s.mu.Unlock()
 		adminJSON(w, http.StatusOK, map[string]any{"now": s.now(), "adjustable": true})
 	})
 	mux.HandleFunc("/_sim/", func(w http.ResponseWriter, r *http.Request) {

@@ -3,6 +3,7 @@ package graphsim_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -203,6 +204,16 @@ func TestClientErrorClasses(t *testing.T) {
 		require.Equal(t, 80007, ge.Code)
 		require.Equal(t, 30*time.Minute, ge.RetryAfter)
 
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80008, Endpoint: graphsim.EndpointRegister, Times: 1, RetryAfter: 5 * time.Minute}))
+		ge = requireClass(t, f.client.Register(ctx, id, reg), graph.ClassThrottled)
+		require.Equal(t, 80008, ge.Code)
+		require.Equal(t, 5*time.Minute, ge.RetryAfter)
+
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusServiceUnavailable, Times: 1, RetryAfter: 45 * time.Second}))
+		_, err = f.client.GetPhoneNumber(ctx, id)
+		ge = requireClass(t, err, graph.ClassTransient)
+		require.Equal(t, 45*time.Second, ge.RetryAfter, "a 503 page's Retry-After")
+
 		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusTooManyRequests, Times: 1}))
 		_, err = f.client.GetPhoneNumber(ctx, id)
 		ge = requireClass(t, err, graph.ClassThrottled)
@@ -339,4 +350,171 @@ func TestClientErrorClasses(t *testing.T) {
 		requireClass(t, f.client.Register(ctx, id, reg), graph.ClassPINThrottled)
 		require.NoError(t, f.client.Register(ctx, id, reg))
 	})
+}
+
+// TestClientOutcomeUnknown drives graph.OutcomeUnknown with the simulator's
+// faults: true wherever Meta may have acted, false where it refused or was
+// never reached.
+func TestClientOutcomeUnknown(t *testing.T) {
+	ctx := context.Background()
+	reg := graph.RegisterRequest{PIN: "123456"}
+	f := newFixture(t, graphsim.Options{})
+	id := f.seed(t, "5551230001", graphsim.Verified())
+
+	for _, tt := range []struct {
+		fault graphsim.Fault
+		want  bool
+	}{
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusBadGateway}, true},
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusServiceUnavailable}, true},
+		{graphsim.Fault{Kind: graphsim.FaultMalformed}, true},
+		{graphsim.Fault{Kind: graphsim.FaultError, Code: 2}, true},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle}, false},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80007}, false},
+		{graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80008}, false},
+		{graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusTooManyRequests}, false},
+		{graphsim.Fault{Kind: graphsim.FaultError, Code: 133000}, false},
+	} {
+		fault := tt.fault
+		fault.Endpoint, fault.Times = graphsim.EndpointRegister, 1
+		require.NoError(t, f.sim.InjectFault(fault))
+		err := f.client.Register(ctx, id, reg)
+		require.Error(t, err)
+		require.Equal(t, tt.want, graph.OutcomeUnknown(err), "%s %d: %v", fault.Kind, fault.Code, err)
+	}
+
+	t.Run("hang with a short client deadline", func(t *testing.T) {
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultHang, Endpoint: graphsim.EndpointRequestCode, Times: 1}))
+		hctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+		defer cancel()
+		err := f.client.RequestCode(hctx, id, graph.CodeMethodSMS, "en_US")
+		requireClass(t, err, graph.ClassTransient)
+		require.True(t, graph.OutcomeUnknown(err))
+	})
+
+	t.Run("lost answers: carried out, unknown to the client", func(t *testing.T) {
+		other := f.seed(t, "5551230002")
+		require.NoError(t, f.client.RequestCode(ctx, other, graph.CodeMethodSMS, "en_US"))
+		code, _ := f.sim.LastCode(other)
+		for _, answer := range []string{graphsim.AnswerDrop, graphsim.AnswerStatus, graphsim.AnswerHang} {
+			require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: graphsim.EndpointSetPIN, Times: 1, Answer: answer}))
+			hctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+			err := f.client.SetTwoStepPIN(hctx, other, "654321")
+			cancel()
+			requireClass(t, err, graph.ClassTransient)
+			require.True(t, graph.OutcomeUnknown(err), "%s: %v", answer, err)
+		}
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultLostAnswer, Endpoint: graphsim.EndpointVerifyCode, Times: 1}))
+		err := f.client.VerifyCode(ctx, other, code)
+		require.True(t, graph.OutcomeUnknown(err), "%v", err)
+		n, _ := f.sim.Number(other)
+		require.Equal(t, graph.CodeVerified, n.CodeVerificationStatus)
+		require.Equal(t, "654321", n.PIN)
+	})
+
+	t.Run("a definite refusal and a refused input", func(t *testing.T) {
+		err := f.client.VerifyCode(ctx, id, "000000")
+		require.True(t, graph.IsWrongCode(err))
+		require.False(t, graph.OutcomeUnknown(err))
+		err = f.client.Register(ctx, id, graph.RegisterRequest{PIN: "1"})
+		require.False(t, graph.OutcomeUnknown(err))
+	})
+
+	t.Run("closed port", func(t *testing.T) {
+		srv := httptest.NewServer(f.sim)
+		base := srv.URL
+		srv.Close()
+		c, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(base+"/v21.0"))
+		require.NoError(t, err)
+		err = c.Register(ctx, id, reg)
+		requireClass(t, err, graph.ClassTransient)
+		require.False(t, graph.OutcomeUnknown(err), "%v", err)
+	})
+}
+
+func TestClientSettingsRegion(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, graphsim.Options{})
+	id := f.seed(t, "5551230001", graphsim.Verified())
+	s, err := f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+
+	require.NoError(t, f.client.Register(ctx, id, graph.RegisterRequest{PIN: "123456", DataLocalizationRegion: "CH"}))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, "CH", s.Region())
+	require.Equal(t, graph.StorageInCountry, s.StorageConfiguration.Status)
+	p, err := f.client.GetPhoneNumber(ctx, id, "status", "platform_type")
+	require.NoError(t, err)
+	require.Equal(t, graph.StatusConnected, p.Status)
+	require.Equal(t, graph.PlatformCloudAPI, p.PlatformType)
+
+	require.NoError(t, f.client.Deregister(ctx, id))
+	s, err = f.client.GetSettings(ctx, id)
+	require.NoError(t, err)
+	require.Empty(t, s.Region())
+	require.Equal(t, graph.StorageDefault, s.StorageConfiguration.Status)
+}
+
+// TestFindPhoneNumberOnALargeWABA checks that adopting a number on a WABA of
+// thousands costs a bounded number of list calls and that a search resumes
+// from the cursor its progress callback reported.
+func TestFindPhoneNumberOnALargeWABA(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, graphsim.Options{})
+	const total = 3000
+	for i := range total {
+		f.seed(t, fmt.Sprintf("55520%05d", i))
+	}
+	listCalls := func() []graphsim.Call {
+		var out []graphsim.Call
+		for _, c := range f.sim.Calls() {
+			if c.Endpoint == graphsim.EndpointListPhoneNumbers {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	pageSize := graph.MaxListLimit
+	maxCalls := (total + pageSize - 1) / pageSize
+
+	// The 2,501st number sits on page 26.
+	p, err := f.client.FindPhoneNumber(ctx, waba, "1", "5552002500")
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	calls := listCalls()
+	require.Len(t, calls, 2500/pageSize+1, "stops at the page that holds the number")
+	for _, c := range calls {
+		require.Equal(t, "id,display_phone_number", c.Params["fields"])
+		require.Equal(t, fmt.Sprint(pageSize), c.Params["limit"])
+	}
+
+	// A number that is not there costs one pass, no more.
+	before := len(listCalls())
+	p, err = f.client.FindPhoneNumber(ctx, waba, "1", "5559999999")
+	require.NoError(t, err)
+	require.Nil(t, p)
+	require.Len(t, listCalls(), before+maxCalls)
+
+	// A search interrupted after 10 pages resumes at page 11.
+	var cursors []string
+	cctx, cancel := context.WithCancel(ctx)
+	_, err = f.client.FindPhoneNumberFrom(cctx, waba, "1", "5552002999", graph.FindOptions{Progress: func(after string) {
+		cursors = append(cursors, after)
+		if len(cursors) == 10 {
+			cancel()
+		}
+	}})
+	cancel()
+	require.ErrorIs(t, err, context.Canceled)
+	require.False(t, graph.OutcomeUnknown(err), "the cancelled page was never sent")
+	require.Len(t, cursors, 10)
+	before = len(listCalls())
+	p, err = f.client.FindPhoneNumberFrom(ctx, waba, "1", "5552002999", graph.FindOptions{After: cursors[9]})
+	require.NoError(t, err)
+	require.NotNil(t, p)
+	n, _ := f.sim.Number(p.ID)
+	require.Equal(t, "5552002999", n.PhoneNumber)
+	require.Len(t, listCalls(), before+maxCalls-10, "the resumed search reads only the pages after the cursor")
 }

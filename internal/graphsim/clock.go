@@ -81,6 +81,22 @@ func (c *ShiftedClock) Advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// Offset returns how far the clock is ahead of the wall clock (behind when
+// negative).
+func (c *ShiftedClock) Offset() time.Duration {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.offset
+}
+
+// SetOffset puts the clock d ahead of the wall clock, as a restarted
+// simulator does to go on from the time it stopped at.
+func (c *ShiftedClock) SetOffset(d time.Duration) {
+	c.mu.Lock()
+	c.offset = d
+	c.mu.Unlock()
+}
+
 // Set makes Now read t at this instant, time flowing on from there.
 func (c *ShiftedClock) Set(t time.Time) {
 	c.mu.Lock()

@@ -67,12 +67,14 @@ const (
 	EndpointRegister         = "register"
 	EndpointDeregister       = "deregister"
 	EndpointSetPIN           = "set_pin"
+	EndpointGetSettings      = "get_settings"
 )
 
 // Endpoints lists every endpoint name the simulator serves.
 var Endpoints = []string{
 	EndpointAddPhoneNumber, EndpointListPhoneNumbers, EndpointGetPhoneNumber,
 	EndpointRequestCode, EndpointVerifyCode, EndpointRegister, EndpointDeregister, EndpointSetPIN,
+	EndpointGetSettings,
 }
 
 // Options configures a Server. The zero value is usable.
@@ -97,7 +99,16 @@ type Options struct {
 	// PageSize is list_phone_numbers' page size when the caller sends no
 	// limit; DefaultPageSize when 0.
 	PageSize int
+	// FirstID is where the ID sequence starts: the first WABA, number or
+	// pre-verified ID handed out is FirstID+1. 0 means DefaultFirstID.
+	// The simulator command seeds it from the time, so that a fresh state
+	// never hands out an ID an earlier run did.
+	FirstID int64
 }
+
+// DefaultFirstID is where IDs start unless Options.FirstID says otherwise:
+// the first number is 106540352242923, close to the IDs in Meta's examples.
+const DefaultFirstID = 106540352242922
 
 // Server is the simulator. Create it with New; all methods are safe for
 // concurrent use.
@@ -118,6 +129,9 @@ type Server struct {
 	calls       []Call
 	nextID      int64
 	seq         int64
+
+	statePath string // "" keeps the state in memory only; see PersistTo
+	saved     []byte // what statePath holds
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -159,7 +173,7 @@ func New(opts Options) *Server {
 		deleted:     map[string]time.Time{},
 		preverified: map[string]*preverified{},
 		windows:     map[windowKey]*window{},
-		nextID:      106540352242922,
+		nextID:      cmp64(opts.FirstID, DefaultFirstID),
 		done:        make(chan struct{}),
 	}
 }
@@ -171,6 +185,13 @@ func (s *Server) Close() {
 }
 
 func (s *Server) now() time.Time { return s.opts.Clock.Now() }
+
+func cmp64(v, def int64) int64 {
+	if v == 0 {
+		return def
+	}
+	return v
+}
 
 // newID hands out numeric IDs from one sequence so WABA, phone-number and
 // pre-verified IDs never collide.
@@ -193,10 +214,13 @@ type Call struct {
 	PhoneNumberID string            `json:"phone_number_id,omitempty"`
 	WABAID        string            `json:"waba_id,omitempty"`
 	Params        map[string]string `json:"params"` // pin, code, access_token and backup secrets read "******"
-	HTTPStatus    int               `json:"http_status"`
-	ErrorCode     int               `json:"error_code,omitempty"`
-	ErrorSubcode  int               `json:"error_subcode,omitempty"`
-	Fault         string            `json:"fault,omitempty"` // kind of the injected fault that answered, if any
+	// HTTPStatus, ErrorCode and ErrorSubcode are the answer the call got.
+	// For a lost_answer fault they are the answer Meta gave and the
+	// client never saw.
+	HTTPStatus   int    `json:"http_status"`
+	ErrorCode    int    `json:"error_code,omitempty"`
+	ErrorSubcode int    `json:"error_subcode,omitempty"`
+	Fault        string `json:"fault,omitempty"` // kind of the injected fault that answered, if any
 }
 
 // Calls returns a copy of every Graph API call so far, oldest first.
@@ -255,7 +279,7 @@ type errorData struct {
 }
 
 // transientCodes are the codes Meta marks is_transient.
-var transientCodes = map[int]bool{1: true, 2: true, 4: true, 17: true, 80007: true, 131000: true, 133004: true, 2494100: true}
+var transientCodes = map[int]bool{1: true, 2: true, 4: true, 17: true, 80007: true, 80008: true, 130429: true, 131000: true, 133004: true, 2494100: true}
 
 func (e *apiError) status() int {
 	if e.HTTPStatus != 0 {
@@ -266,7 +290,7 @@ func (e *apiError) status() int {
 		return http.StatusUnauthorized
 	case e.Code == 10 || (e.Code >= 200 && e.Code <= 299):
 		return http.StatusForbidden
-	case e.Code == 4 || e.Code == 80007:
+	case e.Code == 4 || e.Code == 80007 || e.Code == 80008 || e.Code == 130429:
 		return http.StatusTooManyRequests
 	case e.Code == 1 || e.Code == 2:
 		return http.StatusInternalServerError
@@ -367,9 +391,11 @@ func parseRoute(method, path string) (route, *apiError) {
 		rt.endpoint = EndpointListPhoneNumbers
 	case rt.edge == "phone_numbers" && method == http.MethodPost:
 		rt.endpoint = EndpointAddPhoneNumber
+	case rt.edge == "settings" && method == http.MethodGet:
+		rt.endpoint = EndpointGetSettings
 	case slices.Contains(phoneNumberEdges, rt.edge) && method == http.MethodPost:
 		rt.endpoint = rt.edge
-	case slices.Contains(phoneNumberEdges, rt.edge) || rt.edge == "phone_numbers" || rt.edge == "":
+	case slices.Contains(phoneNumberEdges, rt.edge) || rt.edge == "phone_numbers" || rt.edge == "settings" || rt.edge == "":
 		return rt, errNoObject(method, rt.id)
 	default:
 		return rt, &apiError{Code: 2500, Message: "Unknown path components: /" + rt.edge}
@@ -559,11 +585,24 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		res = fail(perr)
 	default:
 		if f := s.takeFault(rt, p); f != nil {
+			if f.Kind == FaultLostAnswer {
+				s.mu.Lock()
+				res = s.handle(r, rt, p)
+				s.persist()
+				s.mu.Unlock()
+				call.Fault = string(f.Kind)
+				s.account(&call, res)
+				s.record(call)
+				s.logCall(r.Context(), call, res.err, start)
+				s.loseAnswer(w, r, f, call, start)
+				return
+			}
 			s.serveFault(w, r, f, call, start)
 			return
 		}
 		s.mu.Lock()
 		res = s.handle(r, rt, p)
+		s.persist()
 		s.mu.Unlock()
 	}
 	s.finish(w, r, call, res, start)
@@ -588,26 +627,36 @@ func (s *Server) handle(r *http.Request, rt route, p params) reply {
 		return s.deregister(rt.id)
 	case EndpointSetPIN:
 		return s.setPIN(rt.id, p)
+	case EndpointGetSettings:
+		return s.getSettings(rt.id)
 	}
 	return fail(errNoObject(r.Method, rt.id))
 }
 
+// account fills in the call's status and error code from the answer the
+// state gave.
+func (s *Server) account(call *Call, res reply) {
+	call.HTTPStatus = http.StatusOK
+	if res.err != nil {
+		call.HTTPStatus = res.err.status()
+		call.ErrorCode, call.ErrorSubcode = res.err.Code, res.err.Subcode
+	}
+}
+
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, call Call, res reply, start time.Time) {
 	var body []byte
-	status := http.StatusOK
+	s.account(&call, res)
+	status := call.HTTPStatus
 	if res.err != nil {
-		status = res.err.status()
 		env := res.err.envelope()
 		body, _ = json.Marshal(env)
 		for k, v := range res.err.Header {
 			w.Header()[k] = v
 		}
 		w.Header().Set("X-Fb-Trace-Id", env.Error.FBTraceID)
-		call.ErrorCode, call.ErrorSubcode = res.err.Code, res.err.Subcode
 	} else {
 		body, _ = json.Marshal(res.body)
 	}
-	call.HTTPStatus = status
 	s.record(call)
 	s.logCall(r.Context(), call, res.err, start)
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")

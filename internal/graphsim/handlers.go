@@ -34,7 +34,7 @@ var defaultListFields = []string{"id", "display_phone_number", "verified_name", 
 
 func (s *Server) liveNumber(method, id string) (*number, *apiError) {
 	n := s.numbers[id]
-	if n == nil || !n.deletedAt.IsZero() {
+	if n == nil || !n.deletedAt.IsZero() || n.forgotten {
 		return nil, errNoObject(method, id)
 	}
 	n.refresh(s.now())
@@ -248,7 +248,7 @@ func (s *Server) listPhoneNumbers(r *http.Request, wabaID string, p params) repl
 	}
 	var all []*number
 	for _, n := range s.numbers {
-		if n.wabaID == wabaID && n.deletedAt.IsZero() && n.seq > after {
+		if n.wabaID == wabaID && n.deletedAt.IsZero() && !n.forgotten && n.seq > after {
 			all = append(all, n)
 		}
 	}
@@ -415,7 +415,7 @@ type backupParam struct {
 func (s *Server) register(id string, p params) reply {
 	n := s.numbers[id]
 	now := s.now()
-	if n != nil && !n.deletedAt.IsZero() {
+	if n != nil && !n.deletedAt.IsZero() && !n.forgotten {
 		if now.Sub(n.deletedAt) < DeletedBlock {
 			return fail(errRecentlyDeleted(n.deletedAt))
 		}
@@ -479,6 +479,8 @@ func (s *Server) register(id string, p params) reply {
 		details := fmt.Sprintf("local storage cannot be changed from %s to %s on a registered number; deregister first, then register with the new region", orNone(n.region), orNone(region))
 		return fail(errParam(details))
 	}
+	// Meta's field docs: a registered number reads status CONNECTED and
+	// platform_type CLOUD_API.
 	n.pin = pin
 	n.status = graph.StatusConnected
 	n.platform = graph.PlatformCloudAPI
@@ -518,12 +520,49 @@ func (s *Server) deregister(id string) reply {
 			Message: "(#100) Phone number not registered on the WhatsApp Business Platform.",
 			Details: fmt.Sprintf("the number's status is %s; only a registered (CONNECTED) number can be deregistered", n.status)})
 	}
+	// Meta's pages are silent on what a deregistered number reads. The
+	// simulator chooses DISCONNECTED (the status enum's counterpart of
+	// CONNECTED) and platform_type NOT_APPLICABLE (the value the field
+	// docs give a number registered on no platform); deregistering also
+	// disables local storage, as the Registration page says.
 	n.status = graph.StatusDisconnected
 	n.platform = graph.PlatformNotApplicable
 	n.region = ""
 	s.log.Info("number deregistered", "phone_number_id", n.id,
 		"deregister_requests_in_window", len(s.windows[windowKey{n.digits(), EndpointDeregister}].reqs))
 	return success()
+}
+
+// Storage configuration statuses of GET /{id}/settings.
+const (
+	StorageDefault   = "default"
+	StorageInCountry = "in_country_storage_enabled"
+)
+
+// getSettings answers GET /{id}/settings the way Meta's OpenAPI document
+// shows it (PhoneNumberSettingsResponse). Only storage_configuration carries
+// state: the region of the last successful register, gone after a
+// deregister or a register without one. The region reads as register
+// received it (upper case, e.g. "CH"); Meta's own example shows "us", so
+// clients should compare without regard to case. Calling and payload
+// encryption, which the onboarding never turns on, read disabled.
+func (s *Server) getSettings(id string) reply {
+	n, err := s.liveNumber(http.MethodGet, id)
+	if err != nil {
+		return fail(err)
+	}
+	storage := map[string]string{"status": StorageDefault}
+	if n.status == graph.StatusConnected && n.region != "" {
+		storage = map[string]string{"status": StorageInCountry, "data_localization_region": n.region}
+	}
+	return ok(map[string]any{
+		"calling": map[string]any{
+			"status": "disabled", "call_icon_visibility": "visible",
+			"ip_addresses": map[string][]string{"default": {}}, "callback_permission_status": "disabled",
+		},
+		"payload_encryption":    map[string]string{"status": "disabled"},
+		"storage_configuration": storage,
+	})
 }
 
 func (s *Server) setPIN(id string, p params) reply {

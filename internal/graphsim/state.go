@@ -28,6 +28,7 @@ type number struct {
 	code         *SentCode
 	codeRequests []time.Time
 	deletedAt    time.Time // zero unless deleted
+	forgotten    bool      // Meta no longer knows the ID: see ForgetNumber
 }
 
 func (n *number) digits() string { return n.cc + n.national }
@@ -96,6 +97,8 @@ type Number struct {
 	RegisterBlockedUntil   time.Time `json:"register_blocked_until,omitzero"`
 	DeregisterBlockedUntil time.Time `json:"deregister_blocked_until,omitzero"`
 	DeletedAt              time.Time `json:"deleted_at,omitzero"`
+	// Forgotten is true once ForgetNumber made Meta forget the ID.
+	Forgotten bool `json:"forgotten,omitempty"`
 }
 
 func (s *Server) snapshot(n *number) Number {
@@ -106,7 +109,7 @@ func (s *Server) snapshot(n *number) Number {
 		DisplayPhoneNumber: displayNumber(n.cc, n.national), VerifiedName: n.verifiedName,
 		NameStatus: n.nameStatus, CodeVerificationStatus: n.codeStatus, Status: n.status,
 		PlatformType: n.platform, QualityRating: n.quality, DataLocalizationRegion: n.region,
-		TwoStepEnabled: n.pin != "", PIN: n.pin, DeletedAt: n.deletedAt,
+		TwoStepEnabled: n.pin != "", PIN: n.pin, DeletedAt: n.deletedAt, Forgotten: n.forgotten,
 	}
 	if n.code != nil {
 		c := *n.code
@@ -158,6 +161,7 @@ func (s *Server) createWABA(id string) string {
 	if !s.wabas[id] {
 		s.wabas[id] = true
 		s.log.Info("waba created", "waba_id", id)
+		s.persist()
 	}
 	return id
 }
@@ -183,6 +187,7 @@ func (s *Server) AddPreverifiedNumber(cc, nationalNumber string) string {
 	id := s.newID()
 	s.preverified[id] = &preverified{cc: cc, national: nationalNumber}
 	s.log.Info("pre-verified number created", "preverified_id", id, "number", "+"+cc+nationalNumber)
+	s.persist()
 	return id
 }
 
@@ -243,6 +248,7 @@ func (s *Server) SeedNumber(wabaID, cc, nationalNumber string, opts ...SeedOptio
 	}
 	s.log.Info("number seeded", "phone_number_id", n.id, "waba_id", wabaID, "number", "+"+n.digits(),
 		"status", n.status, "code_verification_status", n.codeStatus)
+	s.persist()
 	return n.id, nil
 }
 
@@ -366,14 +372,36 @@ func (s *Server) DeleteNumber(id string) error {
 	})
 }
 
+// ForgetNumber makes Meta forget the number with that ID, as happens to a
+// number deleted long ago or removed by Meta: from then on every Graph call
+// on the ID answers code 100 subcode 33 "Object with ID ... does not exist",
+// the number leaves its WABA's list, and the same digits can be added again
+// under a new ID. The admin paths still show it, marked forgotten.
+func (s *Server) ForgetNumber(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := s.numbers[id]
+	if n == nil || n.forgotten {
+		return fmt.Errorf("graphsim: phone number %s: %w", id, ErrNotFound)
+	}
+	n.forgotten = true
+	if s.live[n.digits()] == n {
+		delete(s.live, n.digits())
+	}
+	s.log.Info("number forgotten: Meta no longer knows this ID", "phone_number_id", id, "number", "+"+n.digits())
+	s.persist()
+	return nil
+}
+
 func (s *Server) update(id string, f func(*number)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := s.numbers[id]
-	if n == nil || !n.deletedAt.IsZero() {
+	if n == nil || !n.deletedAt.IsZero() || n.forgotten {
 		return fmt.Errorf("graphsim: phone number %s: %w", id, ErrNotFound)
 	}
 	f(n)
+	s.persist()
 	return nil
 }
 
