@@ -20,6 +20,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -42,6 +43,7 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 	h, err := codecserver.New(codecserver.Options{
 		Codec: codec.NewCodec(ring), Token: token,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sealer: s.codecSealer(),
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
@@ -70,8 +72,9 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	number := "+15550000077"
 	id := onboarding.WorkflowID("1", "5550000077")
 
-	// TODO(sealing): the PIN goes in plain text through the codec server
-	// here; once sealing is merged it must be a sealed value.
+	// The PIN goes in clear to the codec server, which seals it on /encode
+	// when the stack seals secrets (sealSecrets), as for any caller in
+	// another language.
 	input := `{"waba_id":"` + wabaID + `","country_code":"1","phone_number":"5550000077",` +
 		`"display_name":"Acme Support","pin":"135790","code_wait":"24h","name_check_interval":"90m"}`
 	require.NoError(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
@@ -92,6 +95,7 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	require.NoError(t, dc.FromPayloads(
 		started.GetWorkflowExecutionStartedEventAttributes().GetInput(), &recorded))
 	require.Equal(t, onboarding.Duration(24*time.Hour), recorded.CodeWait)
+	require.Equal(t, sealSecrets, seal.IsSealed(recorded.PIN), "the codec server seals the PIN exactly when it has the keys")
 	require.Equal(t, onboarding.Duration(90*time.Minute), recorded.NameCheckInterval)
 
 	st := queryStatus(t, cli, id)
