@@ -301,9 +301,10 @@ type Status struct {
 
 	// PlaintextSecretsRefused counts ownership codes that arrived by signal
 	// unsealed: each was dropped unused, and is exposed in the run's
-	// history. PlaintextSecretsNote says how to send them sealed.
-	PlaintextSecretsRefused int    `json:"plaintext_secrets_refused,omitempty"`
-	PlaintextSecretsNote    string `json:"plaintext_secrets_note,omitempty"`
+	// history.
+	PlaintextSecretsRefused int `json:"plaintext_secrets_refused,omitempty"`
+	// PlaintextNote says, once a code was refused, how to send it sealed.
+	PlaintextNote string `json:"plaintext_note,omitempty"`
 
 	PendingOperations int       `json:"pending_operations,omitempty"`
 	StartedAt         time.Time `json:"started_at"`

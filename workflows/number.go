@@ -886,7 +886,7 @@ func (r *run) status(ctx workflow.Context) onboarding.Status {
 		SleepReason:             r.sleepReason,
 		LastError:               r.lastError,
 		PlaintextSecretsRefused: r.plaintextRefused,
-		PlaintextSecretsNote:    r.plaintextNote(),
+		PlaintextNote:           r.plaintextNote(),
 		PendingOperations:       len(r.ops),
 		StartedAt:               r.startedAt,
 		UpdatedAt:               r.updatedAt,

@@ -119,8 +119,8 @@ func TestAPlaintextCodeSignalIsDroppedAndFlagged(t *testing.T) {
 	h.run(input())
 	require.Equal(t, onboarding.StageAwaitingCode, flagged.Stage, "the plaintext code was not used")
 	require.Equal(t, 1, flagged.PlaintextSecretsRefused)
-	require.Contains(t, flagged.PlaintextSecretsNote, "arrived unsealed")
-	require.Contains(t, flagged.PlaintextSecretsNote, "--codec-endpoint")
+	require.Contains(t, flagged.PlaintextNote, "arrived unsealed")
+	require.Contains(t, flagged.PlaintextNote, "--codec-endpoint")
 	require.Equal(t, onboarding.StageRegistered, done.Stage, "the sealed code was")
 	require.Len(t, h.calls(graphsim.EndpointVerifyCode), 1, "only the sealed code reached Meta")
 }
