@@ -25,8 +25,9 @@ import (
 
 // temporalCLI runs the temporal CLI the way the README's "Calling it from
 // other languages" tells another service to: against the dev server, with
-// payloads encrypted and decrypted by a codec server. It returns stdout and
-// fails the test on a non-zero exit.
+// payloads encrypted and decrypted by a codec server that seals pin, code and
+// backup.password on /encode with the stack's public seal key. It returns
+// stdout and fails the test on a non-zero exit.
 type temporalCLI struct {
 	s         *stack
 	path      string
@@ -40,7 +41,7 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 	require.NoError(t, err)
 	const token = "e2e-codec-token"
 	h, err := codecserver.New(codecserver.Options{
-		Codec: codec.NewCodec(ring), Token: token,
+		Codec: codec.NewCodec(ring), Token: token, Sealer: s.sealer,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, err)
@@ -51,8 +52,14 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 
 func (c *temporalCLI) run(t *testing.T, args ...string) []byte {
 	t.Helper()
-	args = append(args, "--address", c.s.hostPort, "--namespace", "default",
-		"--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)
+	return c.runPlain(t, append(args, "--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)...)
+}
+
+// runPlain runs the CLI without the codec, as a caller who skipped it does:
+// its payloads reach the server as readable json/plain.
+func (c *temporalCLI) runPlain(t *testing.T, args ...string) []byte {
+	t.Helper()
+	args = append(args, "--address", c.s.hostPort, "--namespace", "default")
 	cmd := exec.Command(c.path, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stdout, stderr bytes.Buffer
@@ -70,8 +77,7 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	number := "+15550000077"
 	id := onboarding.WorkflowID("1", "5550000077")
 
-	// TODO(sealing): the PIN goes in plain text through the codec server
-	// here; once sealing is merged it must be a sealed value.
+	// The PIN is typed in clear: the codec server seals it on /encode.
 	input := `{"waba_id":"` + wabaID + `","country_code":"1","phone_number":"5550000077",` +
 		`"display_name":"Acme Support","pin":"135790","code_wait":"24h","name_check_interval":"90m"}`
 	require.NoError(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
