@@ -20,6 +20,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -41,8 +42,9 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 	require.NoError(t, err)
 	const token = "e2e-codec-token"
 	h, err := codecserver.New(codecserver.Options{
-		Codec: codec.NewCodec(ring), Token: token, Sealer: s.sealer,
+		Codec: codec.NewCodec(ring), Token: token,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sealer: s.codecSealer(),
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
@@ -77,7 +79,9 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	number := "+15550000077"
 	id := onboarding.WorkflowID("1", "5550000077")
 
-	// The PIN is typed in clear: the codec server seals it on /encode.
+	// The PIN goes in clear to the codec server, which seals it on /encode
+	// when the stack seals secrets (sealSecrets), as for any caller in
+	// another language.
 	input := `{"waba_id":"` + wabaID + `","country_code":"1","phone_number":"5550000077",` +
 		`"display_name":"Acme Support","pin":"135790","code_wait":"24h","name_check_interval":"90m"}`
 	require.NoError(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
@@ -98,6 +102,7 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	require.NoError(t, dc.FromPayloads(
 		started.GetWorkflowExecutionStartedEventAttributes().GetInput(), &recorded))
 	require.Equal(t, onboarding.Duration(24*time.Hour), recorded.CodeWait)
+	require.Equal(t, sealSecrets, seal.IsSealed(recorded.PIN), "the codec server seals the PIN exactly when it has the keys")
 	require.Equal(t, onboarding.Duration(90*time.Minute), recorded.NameCheckInterval)
 
 	st := queryStatus(t, cli, id)

@@ -40,3 +40,12 @@ func (s *stack) onboardingClient() *onboarding.Client {
 	}
 	return onboarding.NewClient(s.client, onboarding.WithUnsealedSecrets())
 }
+
+// codecSealer is the codec server's Sealer: /encode seals what the temporal
+// CLI sends when the stack seals secrets (see sealSecrets).
+func (s *stack) codecSealer() *seal.Sealer {
+	if sealSecrets {
+		return s.sealer
+	}
+	return nil
+}

@@ -24,8 +24,8 @@ func LoadSealer(getenv func(string) string, readFile func(string) ([]byte, error
 	return seal.LoadSealer(getenv, readFile)
 }
 
-// WithSealer makes the Client seal the secrets it sends (PINs and ownership
-// codes) with s, after checking them in clear. Without it (or
+// WithSealer makes the Client seal the secrets it sends (PINs, ownership
+// codes and backup passwords) with s, after checking them in clear. Without it (or
 // WithUnsealedSecrets), methods that carry a secret refuse to send it.
 func WithSealer(s *Sealer) ClientOption {
 	return func(c *Client) { c.sealer = s }
@@ -66,8 +66,12 @@ func (c *Client) sealSecret(field, purpose, value string) (string, error) {
 func (c *Client) sealOnboard(in *OnboardInput) error {
 	var err error
 	in.PIN, err = c.sealSecret("pin", seal.PurposePIN, in.PIN)
-	// TODO(seal): seal in.Backup.Password (seal.PurposeBackupPassword) once
-	// the Backup field of branch wf is merged.
+	if in.Backup != nil && err == nil {
+		// A copy: the caller's Backup keeps its password.
+		b := *in.Backup
+		b.Password, err = c.sealSecret("backup.password", seal.PurposeBackupPassword, b.Password)
+		in.Backup = &b
+	}
 	return err
 }
 

@@ -98,6 +98,34 @@ func TestOnboardSealsThePIN(t *testing.T) {
 	require.NoError(t, got.Validate(), "the workflow's Validate accepts the sealed input")
 }
 
+func TestOnboardSealsTheBackupPassword(t *testing.T) {
+	sealer, opener := sealPair(t)
+	fake := &sentTemporal{}
+	c := onboarding.NewClient(fake, onboarding.WithSealer(sealer))
+	in := validInput()
+	in.Backup = &onboarding.Backup{Data: "QkFDS1VQ", Password: "correct horse"}
+	_, err := c.Onboard(context.Background(), in)
+	require.NoError(t, err)
+
+	got := fake.sent[0].(onboarding.OnboardInput)
+	require.NotNil(t, got.Backup)
+	assert.Equal(t, "QkFDS1VQ", got.Backup.Data)
+	password, err := opener.Open(seal.PurposeBackupPassword, got.Backup.Password)
+	require.NoError(t, err)
+	assert.Equal(t, "correct horse", password)
+	_, err = opener.Open(seal.PurposePIN, got.Backup.Password)
+	require.ErrorIs(t, err, seal.ErrPurpose)
+	assert.Equal(t, "correct horse", in.Backup.Password, "the caller's Backup is not rewritten")
+	requireNotOnWire(t, fake, "correct horse")
+	require.NoError(t, got.Validate())
+
+	// Without a sealer the password is refused like the PIN.
+	in.PIN = got.PIN // already sealed: only the backup is left to seal
+	_, err = onboarding.NewClient(fake).Onboard(context.Background(), in)
+	requireField(t, err, "backup.password", "correct horse")
+	require.Len(t, fake.sent, 1)
+}
+
 func TestCodesAreSealed(t *testing.T) {
 	sealer, opener := sealPair(t)
 	for name, send := range map[string]func(*onboarding.Client) error{

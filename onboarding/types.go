@@ -60,7 +60,7 @@ type OnboardInput struct {
 	CountryCode   string     `json:"country_code"`     // dial code, digits, e.g. "1"
 	PhoneNumber   string     `json:"phone_number"`     // national number, digits
 	DisplayName   string     `json:"display_name"`     // verified_name
-	PIN           string     `json:"pin"`              // six digits, sealed by Client (see WithSealer)
+	PIN           string     `json:"pin"`              // the two-step PIN, six digits before sealing
 	Region        string     `json:"region,omitempty"` // data_localization_region, "" for none
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`

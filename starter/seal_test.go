@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 
 	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
@@ -35,6 +38,10 @@ func (s sendingTemporal) SignalWorkflow(_ context.Context, _, _, _ string, arg a
 
 func (s sendingTemporal) UpdateWorkflow(_ context.Context, opts client.UpdateWorkflowOptions) (client.WorkflowUpdateHandle, error) {
 	*s.sent = append(*s.sent, opts.Args...)
+	return nil, errRefused
+}
+
+func (s sendingTemporal) QueryWorkflow(context.Context, string, string, string, ...any) (converter.EncodedValue, error) {
 	return nil, errRefused
 }
 
@@ -95,6 +102,25 @@ func TestStarterSealsPINsAndCodes(t *testing.T) {
 	assert.NotContains(t, te.errOut.String()+te.out.String(), "443102")
 }
 
+func TestStarterSealsTheBackupPassword(t *testing.T) {
+	pub, opener := testSealKey(t)
+	te, sent := sealingEnv(t)
+	te.vars[seal.EnvPublicKeys] = pub.String()
+	te.vars[envPIN] = "012345"
+	te.vars[envBackupPassword] = "s3cret pass"
+	data := filepath.Join(t.TempDir(), "backup")
+	require.NoError(t, os.WriteFile(data, []byte("QkFDS1VQ"), 0o600))
+
+	te.run(append(append([]string(nil), onboardArgs...), "--backup-file", data)...)
+	require.Len(t, *sent, 1, te.errOut.String())
+	b := (*sent)[0].(onboarding.OnboardInput).Backup
+	require.NotNil(t, b)
+	assert.Equal(t, "QkFDS1VQ", b.Data)
+	password, err := opener.Open(seal.PurposeBackupPassword, b.Password)
+	require.NoError(t, err)
+	assert.Equal(t, "s3cret pass", password)
+}
+
 func TestStarterWithoutSealKeys(t *testing.T) {
 	for _, args := range [][]string{
 		onboardArgs,
@@ -114,15 +140,18 @@ func TestStarterWithoutSealKeys(t *testing.T) {
 
 	// Commands without a secret do not need the keys: they reach Temporal
 	// (here refused by the fake) and fail on its answer, not on sealing.
-	for _, args := range [][]string{
-		{"fix", "--number", "+15551234567", "--region", "DE"},
-		{"skip-wait", "+15551234567"},
-		{"change-region", "+15551234567", "--region", "DE"},
+	for _, tc := range []struct {
+		args  []string
+		sends int
+	}{
+		{[]string{"fix", "--number", "+15551234567", "--region", "DE"}, 1},
+		{[]string{"resend-code", "+15551234567", "--method", "VOICE"}, 1},
+		{[]string{"status", "+15551234567"}, 0},
 	} {
-		t.Run(args[0], func(t *testing.T) {
+		t.Run(tc.args[0], func(t *testing.T) {
 			te, sent := sealingEnv(t)
-			assert.Equal(t, exitFailure, te.run(args...))
-			assert.Len(t, *sent, 1)
+			assert.Equal(t, exitFailure, te.run(tc.args...))
+			assert.Len(t, *sent, tc.sends)
 			assert.Contains(t, te.errOut.String(), errRefused.Error())
 			assert.NotContains(t, te.errOut.String(), "seal")
 		})
