@@ -8,8 +8,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -52,7 +52,9 @@ const sealSecrets = true
 // simulator, one worker process.
 type stack struct {
 	hostPort  string
-	sim       *graphsim.Server
+	sim       *graphsim.Server // swapped by restartSim; read it from the test goroutine only
+	simMu     sync.RWMutex
+	simState  string // the simulator's state file
 	simURL    string
 	keys      string // WA_CODEC_KEYS
 	sealPriv  string // WA_SEAL_PRIVATE_KEYS, for the worker only
@@ -143,10 +145,15 @@ func start(cli string) (*stack, error) {
 	}
 	cleanups = append(cleanups, func() { _ = dev.Stop() })
 
-	s.sim = graphsim.New(graphsim.Options{Token: accessToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	// The simulator keeps its state in a file, as under make run, so a test
+	// can restart it (restartSim) behind the same address.
+	s.simState = filepath.Join(dir, "graphsim-state.json")
+	if s.sim, err = newSim(s.simState); err != nil {
+		return fail(err)
+	}
 	s.sim.CreateWABA(wabaID)
-	srv := httptest.NewServer(s.sim)
-	cleanups = append(cleanups, func() { s.sim.Close(); srv.Close() })
+	srv := httptest.NewServer(http.HandlerFunc(s.serveSim))
+	cleanups = append(cleanups, func() { s.currentSim().Close(); srv.Close() })
 	s.simURL = srv.URL + "/v21.0"
 
 	key, err := codec.GenerateKey()

@@ -221,6 +221,10 @@ type FixInput struct {
 	Region      string `json:"region,omitempty"`
 	ClearRegion bool   `json:"clear_region,omitempty"`
 	DisplayName string `json:"display_name,omitempty"`
+	// Readd adds the number to its WABA again, under a new phone-number
+	// ID, when Meta no longer knows the run's ID (Graph error 100/33);
+	// ownership is then proven again before the number is registered.
+	Readd bool `json:"readd,omitempty"`
 }
 
 // Validate names the first bad field of a fix.

@@ -640,7 +640,7 @@ func regionName(region string) string {
 }
 
 func parseFix(e *env, args []string) (*invocation, error) {
-	fs := newFlagSet(e, "fix", "--number +15551234567 [--region CC | --clear-region] [--name NAME] [--new-pin [--pin-file PATH]]",
+	fs := newFlagSet(e, "fix", "--number +15551234567 [--region CC | --clear-region] [--name NAME] [--new-pin [--pin-file PATH]] [--readd]",
 		"Resumes a run in needs-attention. Flags given replace the run's input; with none,\n"+
 			"the run retries as is (after a token or permission was fixed). A new PIN comes\n"+
 			"from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
@@ -652,6 +652,7 @@ func parseFix(e *env, args []string) (*invocation, error) {
 	fs.StringVar(&fix.DisplayName, "name", "", "new display name")
 	fs.BoolVar(&newPIN, "new-pin", false, "set a new two-step PIN")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the new PIN (implies --new-pin)")
+	fs.BoolVar(&fix.Readd, "readd", false, "add the number to its WABA again when Meta no longer knows its phone-number ID (100/33)")
 	number, err := fs.parseNumber(args, func() error {
 		fix.Region = strings.ToUpper(strings.TrimSpace(fix.Region))
 		return fix.Validate()

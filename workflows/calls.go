@@ -187,6 +187,11 @@ const (
 	// changeAwaitCancelsTimer: an await whose condition wins cancels its
 	// timer, so Temporal UI no longer shows it pending.
 	changeAwaitCancelsTimer = "await-cancels-its-timer-when-condition-wins"
+	// changeNumberUnknown: a call on the number answered 100/33 (Meta no
+	// longer knows the ID) parks the run with a plain explanation and
+	// the way out, a fix that adds the number again, instead of the
+	// generic needs-attention that a retry can never clear.
+	changeNumberUnknown = "number-unknown-offers-readd"
 )
 
 // has reports whether the run takes the change: true for runs that reach

@@ -24,6 +24,7 @@ var (
 	classRecentlyDeleted          = graph.ClassRecentlyDeleted.String()
 	classDeregistrationIncomplete = graph.ClassDeregistrationIncomplete.String()
 	classPINThrottled             = graph.ClassPINThrottled.String()
+	classUnknownObject            = graph.ClassUnknownObject.String()
 )
 
 const classCanceled = "canceled"

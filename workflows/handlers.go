@@ -108,6 +108,9 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 				if err := r.checkSecret("pin", in.PIN); err != nil {
 					return err
 				}
+				if in.Readd && !r.numberUnknown {
+					return errors.New("readd: only a run whose phone-number ID Meta no longer knows (100/33) adds its number again")
+				}
 				return in.Validate()
 			},
 			Description: "Resume a run in needs-attention, with a corrected PIN, region or display name",

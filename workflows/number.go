@@ -111,7 +111,19 @@ type run struct {
 	// that arrive unsealed are refused.
 	sealedOnly       bool
 	plaintextRefused int // code signals dropped for arriving unsealed
+
+	// numberUnknown is set while the run waits for a fix because Meta no
+	// longer knows its phone-number ID; readd once that fix asks to add
+	// the number again.
+	numberUnknown bool
+	readd         bool
+	// codeMethod is how the last code was requested ("" before any).
+	codeMethod onboarding.CodeMethod
 }
+
+// errReadd unwinds a run to its start when an operator asked to add a
+// number Meta no longer knows again.
+var errReadd = errors.New("the number is added again")
 
 // Number onboards one WhatsApp Business number and then serves it. It ends
 // only when cancelled; it continues as new, carrying the ledger, before its
@@ -168,12 +180,26 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 }
 
 func (r *run) main(ctx workflow.Context) error {
+	if r.onboarded {
+		r.setStage(ctx, r.stage, "continued as new; serving the number")
+	}
+	for {
+		err := r.onboardAndServe(ctx)
+		if !errors.Is(err, errReadd) {
+			return err
+		}
+		// The old ID is gone at Meta; the ledger stays: it counts calls
+		// on the phone number, whatever its ID.
+		r.logger.Info("adding the number again: Meta no longer knows its ID", "old_phone_number_id", r.phoneNumberID)
+		r.phoneNumberID, r.registered, r.region, r.onboarded = "", false, "", false
+	}
+}
+
+func (r *run) onboardAndServe(ctx workflow.Context) error {
 	if !r.onboarded {
 		if err := r.onboard(ctx); err != nil {
 			return err
 		}
-	} else {
-		r.setStage(ctx, r.stage, "continued as new; serving the number")
 	}
 	return r.serve(ctx)
 }
@@ -295,6 +321,12 @@ func (r *run) verifyOwnership(ctx workflow.Context) error {
 			continue
 		}
 		r.answer(c, onboarding.CodeResult{Message: "the code could not be checked: " + describe(ge)})
+		if r.isNumberUnknown(ctx, callVerifyCode.op, class) {
+			if err := r.unknownNumber(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.needsAttention(ctx, "verifying the code failed: "+describe(ge)); err != nil {
 			return err
 		}
@@ -310,10 +342,10 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	}
 	deadline := r.codeRequestedAt.Add(time.Duration(r.in.CodeWait))
 	if wait := deadline.Sub(workflow.Now(ctx)); wait > 0 && !r.codeWaitExpired {
-		detail := fmt.Sprintf("waiting for the %s code sent at %s (send it with verify, or resend-code)", r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339))
+		detail := fmt.Sprintf("waiting for the %s code sent at %s (send it with verify, or resend-code)", r.currentCodeMethod(), r.codeRequestedAt.Format(time.RFC3339))
 		if r.codeMaybeSent {
 			detail = fmt.Sprintf("Meta may have sent a %s code at %s (its answer to the request was lost): send that code with verify if it arrived, or ask for a new one with resend-code",
-				r.in.CodeMethod, r.codeRequestedAt.Format(time.RFC3339))
+				r.currentCodeMethod(), r.codeRequestedAt.Format(time.RFC3339))
 		}
 		r.setStage(ctx, onboarding.StageAwaitingCode, detail)
 		ok, err := r.await(ctx, wait, "Wait for the ownership code", ready)
@@ -354,7 +386,17 @@ func (r *run) requestCode(ctx workflow.Context, method onboarding.CodeMethod, la
 	r.codeRequestedAt = workflow.Now(ctx)
 	r.codeWaitExpired = false
 	r.codeMaybeSent = maybe
+	r.codeMethod = method
 	return nil
+}
+
+// currentCodeMethod is how the code the run waits for was requested: a
+// resend may have asked for it by another method than the start's.
+func (r *run) currentCodeMethod() onboarding.CodeMethod {
+	if r.codeMethod != "" {
+		return r.codeMethod
+	}
+	return r.in.CodeMethod
 }
 
 // readNumber reads the number's status, waiting for a fix on failure: a
@@ -389,7 +431,7 @@ func (r *run) awaitNameReady(ctx workflow.Context) error {
 		case graph.NameApproved, graph.NameAvailableWithoutReview:
 			return nil
 		case graph.NameDeclined, graph.NameExpired:
-			msg := fmt.Sprintf("display name %q is %s: request a new name in WhatsApp Manager, then send fix-input", r.in.DisplayName, st.NameStatus)
+			msg := fmt.Sprintf("display name %q is %s: request a new name in WhatsApp Manager, then resume with fix --name NEW_NAME", r.in.DisplayName, st.NameStatus)
 			if err := r.needsAttention(ctx, msg); err != nil {
 				return err
 			}
@@ -559,7 +601,11 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				return err
 			}
 		case class == classPINMismatch && reg:
-			if err := r.needsAttention(ctx, "the two-step PIN does not match the number's (133005): send fix-input with the right PIN"); err != nil {
+			if err := r.needsAttention(ctx, "the two-step PIN does not match the number's (133005): resume with fix --new-pin and the right PIN"); err != nil {
+				return err
+			}
+		case r.isNumberUnknown(ctx, b.c.op, class):
+			if err := r.unknownNumber(ctx); err != nil {
 				return err
 			}
 		default:
@@ -664,10 +710,45 @@ func (r *run) retryUntilFixed(ctx workflow.Context, op string, call func(workflo
 			return err
 		}
 		r.recordError(ge)
+		if r.isNumberUnknown(ctx, op, class) {
+			if err := r.unknownNumber(ctx); err != nil {
+				return err
+			}
+			continue
+		}
 		if err := r.needsAttention(ctx, describe(ge)); err != nil {
 			return err
 		}
 	}
+}
+
+// isNumberUnknown reports whether a failure of op says Meta no longer knows
+// the run's phone-number ID (100/33). On add the unknown object is the WABA,
+// which only a person can settle: that stays a plain needs-attention.
+func (r *run) isNumberUnknown(ctx workflow.Context, op, class string) bool {
+	return class == classUnknownObject && r.phoneNumberID != "" &&
+		op != callAdd.op && op != graph.OpListPhoneNumbers && has(ctx, changeNumberUnknown)
+}
+
+// unknownNumber parks a run whose phone-number ID Meta no longer knows until
+// an operator decides: a fix with readd adds the number again (errReadd
+// unwinds the run to its start), any other fix retries as is, cancel ends
+// the run. Retrying on its own could never succeed.
+func (r *run) unknownNumber(ctx workflow.Context) error {
+	r.numberUnknown = true
+	defer func() { r.numberUnknown = false }()
+	r.logger.Warn("Meta no longer knows the number's ID", "phone_number_id", r.phoneNumberID)
+	reason := fmt.Sprintf("Meta no longer knows phone-number ID %s of %s (Graph error 100/33): the number was deleted from WABA %s, "+
+		"or the Graph API's state was reset (a restarted simulator). Add it again with fix --readd (it gets a new ID and ownership is proven again), "+
+		"or cancel this run and onboard the number again", r.phoneNumberID, r.in.E164(), r.in.WABAID)
+	if err := r.needsAttention(ctx, reason); err != nil {
+		return err
+	}
+	if r.readd {
+		r.readd = false
+		return errReadd
+	}
+	return nil
 }
 
 // exec runs c's activity with c's policy.
@@ -737,7 +818,7 @@ func (r *run) await(ctx workflow.Context, d time.Duration, summary string, cond 
 func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	r.awaitingFix = true
 	defer func() { r.awaitingFix = false }()
-	r.setStage(ctx, onboarding.StageNeedsAttention, reason+" (send fix-input to retry, or cancel)")
+	r.setStage(ctx, onboarding.StageNeedsAttention, reason+" (resume with fix, or cancel)")
 	r.logger.Warn("run needs attention", "reason", reason)
 	if err := workflow.Await(ctx, func() bool { return r.fix != nil }); err != nil {
 		return err
@@ -755,6 +836,7 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	if f.DisplayName != "" {
 		r.in.DisplayName = f.DisplayName
 	}
+	r.readd = f.Readd
 	r.fix = nil
 	return nil
 }
@@ -874,7 +956,7 @@ func (r *run) status(ctx workflow.Context) onboarding.Status {
 		Detail:                  r.detail,
 		Region:                  r.region,
 		Registered:              r.registered,
-		CodeMethod:              r.in.CodeMethod,
+		CodeMethod:              r.currentCodeMethod(),
 		CodeRequestedAt:         r.codeRequestedAt,
 		CodeWaitExpired:         r.awaitingCode && r.codeWaitExpired,
 		RegisterCallsInWindow:   r.ledger.used(kindRegister, now),

@@ -282,6 +282,81 @@ func TestResendCodeByVoice(t *testing.T) {
 	require.Equal(t, onboarding.StageRegistered, st.Stage, "the code sent by signal was accepted")
 }
 
+func TestStatusNamesTheMethodOfTheLastCodeRequest(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var before, after onboarding.Status
+	h.at(time.Minute, func() {
+		before = h.status()
+		h.env.SignalWorkflow(onboarding.SignalResendCode, onboarding.ResendInput{Method: onboarding.CodeVoice})
+	})
+	h.at(2*time.Minute, func() { after = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Equal(t, onboarding.CodeSMS, before.CodeMethod)
+	require.Contains(t, before.Detail, "waiting for the SMS code")
+	require.Equal(t, onboarding.CodeVoice, after.CodeMethod)
+	require.Contains(t, after.Detail, "waiting for the VOICE code", "a resend by voice is what the person waits for")
+	require.NotContains(t, after.Detail, "SMS")
+}
+
+// A run awaiting its code whose number Meta forgot (deleted from the WABA, a
+// simulator restarted without its state) says so in plain words, does not
+// loop on a plain fix or a resend, and adds the number again on fix --readd.
+func TestNumberMetaNoLongerKnowsIsAddedAgainOnReadd(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var oldID string
+	var stuck, stillStuck, done onboarding.Status
+	var badReadd, plain, readd *outcome[onboarding.Status]
+	h.at(time.Minute, func() {
+		oldID = h.status().PhoneNumberID
+		badReadd = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{Readd: true})
+		require.NoError(t, h.sim.ForgetNumber(oldID))
+		h.env.SignalWorkflow(onboarding.SignalResendCode, onboarding.ResendInput{})
+	})
+	h.at(2*time.Minute, func() {
+		stuck = h.status()
+		plain = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{})
+	})
+	h.at(3*time.Minute, func() {
+		stillStuck = h.status()
+		readd = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{Readd: true})
+	})
+	h.at(4*time.Minute, func() { h.sendCode(h.sentCode()) })
+	h.at(time.Hour, func() { done = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+
+	require.ErrorContains(t, badReadd.rejected, "does not need attention", "readd is refused while the run is fine")
+	require.Equal(t, onboarding.StageNeedsAttention, stuck.Stage)
+	require.Equal(t, 100, stuck.LastError.Code)
+	require.Equal(t, 33, stuck.LastError.Subcode)
+	require.Contains(t, stuck.Detail, "Meta no longer knows phone-number ID "+oldID)
+	require.Contains(t, stuck.Detail, "fix --readd")
+	require.Contains(t, stuck.Detail, "cancel this run and onboard")
+	require.NoError(t, plain.err)
+	require.Equal(t, onboarding.StageNeedsAttention, stillStuck.Stage, "a plain fix retries once and parks again, it does not loop")
+	require.Contains(t, stillStuck.Detail, "fix --readd")
+	require.NoError(t, readd.err)
+
+	require.Equal(t, onboarding.StageRegistered, done.Stage)
+	require.NotEmpty(t, done.PhoneNumberID)
+	require.NotEqual(t, oldID, done.PhoneNumberID, "the number was added again under a new ID")
+	require.Len(t, h.calls(graphsim.EndpointAddPhoneNumber), 2)
+	require.Equal(t, 1, done.RegisterCallsInWindow)
+}
+
+func TestReaddIsRefusedWhenMetaKnowsTheNumber(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	_, err := h.sim.SeedNumber(wabaID, cc, national, graphsim.Verified(), graphsim.WithPIN("654321"))
+	require.NoError(t, err)
+	var readd *outcome[onboarding.Status]
+	h.at(time.Hour, func() {
+		readd = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{Readd: true})
+	})
+	h.at(2*time.Hour, func() { h.env.CancelWorkflow() })
+	h.run(input())
+	require.ErrorContains(t, readd.rejected, "readd: only a run whose phone-number ID Meta no longer knows")
+	require.Len(t, h.calls(graphsim.EndpointAddPhoneNumber), 1)
+}
+
 func TestCodeWaitRunsOutAndParks(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	in := input()

@@ -551,7 +551,8 @@ func TestGetSettings(t *testing.T) {
 	_, err = c.GetSettings(ctx, "42")
 	require.ErrorIs(t, err, ErrMalformedResponse)
 	_, err = c.GetSettings(ctx, "42")
-	require.True(t, IsPermanent(err))
+	require.True(t, IsUnknownObject(err), "100/33: Meta does not know the number")
+	require.False(t, IsPermanent(err))
 
 	_, err = c.GetSettings(ctx, "4x2")
 	require.Error(t, err)

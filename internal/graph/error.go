@@ -34,6 +34,7 @@ const (
 	ClassAlreadyExists                         // 2388012 (code or subcode): number already on a WABA
 	ClassDeregistrationIncomplete              // 133000: deregister again, then register
 	ClassPINThrottled                          // 133008, 133009: too many PIN guesses / too fast
+	ClassUnknownObject                         // 100 with subcode 33: Meta does not know the ID (a number deleted from its WABA, a WABA gone)
 	ClassPermanent                             // everything else: 0, 190, 3, 10, 200-299, 100, 131031, 368, ...
 )
 
@@ -220,6 +221,8 @@ func (e *Error) Class() Class {
 	switch {
 	case e.Code == 100 && e.Subcode == 2388001:
 		return ClassNameNotReady
+	case e.Code == 100 && e.Subcode == 33:
+		return ClassUnknownObject
 	case e.Subcode == 2388012:
 		return ClassAlreadyExists
 	// Code 0 is the token error when it comes with a 401; on a 429 or a 5xx
@@ -352,6 +355,10 @@ func IsRecentlyDeleted(err error) bool { return Classify(err) == ClassRecentlyDe
 // number is already on a WABA.
 func IsAlreadyExists(err error) bool { return Classify(err) == ClassAlreadyExists }
 
+// IsUnknownObject reports whether err is 100/33: Meta does not know the
+// object the call names (a number deleted from its WABA, a deleted WABA).
+func IsUnknownObject(err error) bool { return Classify(err) == ClassUnknownObject }
+
 // IsPermanent reports whether err needs a person or a different input.
 func IsPermanent(err error) bool { return Classify(err) == ClassPermanent }
 
@@ -368,6 +375,7 @@ var classNames = [...]string{
 	ClassAlreadyExists:            "already_exists",
 	ClassDeregistrationIncomplete: "deregistration_incomplete",
 	ClassPINThrottled:             "pin_throttled",
+	ClassUnknownObject:            "unknown_object",
 	ClassPermanent:                "permanent",
 }
 

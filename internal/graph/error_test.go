@@ -281,6 +281,7 @@ func TestClassString(t *testing.T) {
 		ClassAlreadyExists:            "already_exists",
 		ClassDeregistrationIncomplete: "deregistration_incomplete",
 		ClassPINThrottled:             "pin_throttled",
+		ClassUnknownObject:            "unknown_object",
 		ClassPermanent:                "permanent",
 	}
 	for c, s := range pinned {

@@ -324,12 +324,15 @@ func TestClientErrorClasses(t *testing.T) {
 		require.Equal(t, http.StatusUnauthorized, ge.HTTPStatus)
 		require.NotContains(t, err.Error(), "not-the-token")
 
+		// An ID Meta does not know is 100/33, a class of its own: the
+		// workflow offers to add the number again.
 		_, err = f.client.GetPhoneNumber(ctx, "424242")
-		ge = requireClass(t, err, graph.ClassPermanent)
+		ge = requireClass(t, err, graph.ClassUnknownObject)
 		require.Equal(t, 100, ge.Code)
+		require.Equal(t, 33, ge.Subcode)
 
 		_, err = f.client.ListPhoneNumbers(ctx, "424242", graph.ListOptions{})
-		requireClass(t, err, graph.ClassPermanent)
+		requireClass(t, err, graph.ClassUnknownObject)
 
 		err = f.client.Register(ctx, id, graph.RegisterRequest{PIN: "123456", DataLocalizationRegion: "CH"})
 		ge = requireClass(t, err, graph.ClassPermanent)
