@@ -26,8 +26,9 @@ import (
 
 // temporalCLI runs the temporal CLI the way the README's "Calling it from
 // other languages" tells another service to: against the dev server, with
-// payloads encrypted and decrypted by a codec server. It returns stdout and
-// fails the test on a non-zero exit.
+// payloads encrypted and decrypted by a codec server that seals pin, code and
+// backup.password on /encode with the stack's public seal key. It returns
+// stdout and fails the test on a non-zero exit.
 type temporalCLI struct {
 	s         *stack
 	path      string
@@ -53,8 +54,14 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 
 func (c *temporalCLI) run(t *testing.T, args ...string) []byte {
 	t.Helper()
-	args = append(args, "--address", c.s.hostPort, "--namespace", "default",
-		"--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)
+	return c.runPlain(t, append(args, "--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)...)
+}
+
+// runPlain runs the CLI without the codec, as a caller who skipped it does:
+// its payloads reach the server as readable json/plain.
+func (c *temporalCLI) runPlain(t *testing.T, args ...string) []byte {
+	t.Helper()
+	args = append(args, "--address", c.s.hostPort, "--namespace", "default")
 	cmd := exec.Command(c.path, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stdout, stderr bytes.Buffer

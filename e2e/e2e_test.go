@@ -42,12 +42,11 @@ const (
 )
 
 // sealSecrets makes the starter and the tests' onboarding.Client seal PINs
-// and codes with the stack's public seal key. It is off until the workflow
-// and activities open sealed secrets: today's worker would send a sealed
-// PIN to the Graph API as it is. Off, they send secrets unsealed
-// (WA_INSECURE_UNSEALED_SECRETS=1, onboarding.WithUnsealedSecrets); the
-// keys are generated and passed either way.
-const sealSecrets = false
+// and codes with the stack's public seal key, as the worker requires. Off,
+// they send secrets unsealed (WA_INSECURE_UNSEALED_SECRETS=1,
+// onboarding.WithUnsealedSecrets), which the worker refuses; the keys are
+// generated and passed either way.
+const sealSecrets = true
 
 // stack is everything one test binary shares: one dev server, one
 // simulator, one worker process.
@@ -323,7 +322,10 @@ func assertReplays(t *testing.T, s *stack, workflowID string) {
 		require.NoError(t, err)
 		hist.Events = append(hist.Events, ev)
 	}
-	require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist))
+	// Under the run's own id: the workflow acts only under its number's id.
+	require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: workflowID},
+	}))
 }
 
 func TestDoubleStartReturnsTheRunningRun(t *testing.T) {

@@ -34,13 +34,17 @@ const (
 	StageDeregistered         Stage = "deregistered"
 	StageNeedsAttention       Stage = "needs_attention"
 	StageCancelled            Stage = "cancelled"
+	// StageRefused ends a run the workflow would not act on: a start under
+	// another workflow id than the number's (WorkflowID), with a secret
+	// sent unsealed, or with input that breaks a rule. Detail says why.
+	StageRefused Stage = "refused"
 )
 
 // Stages lists every stage, for validation of list filters.
 var Stages = []Stage{
 	StageAdding, StageAwaitingCode, StageVerifying, StageAwaitingNameApproval,
 	StageRegistering, StageDeregistering, StageRateLimited, StageRegistered,
-	StageDeregistered, StageNeedsAttention, StageCancelled,
+	StageDeregistered, StageNeedsAttention, StageCancelled, StageRefused,
 }
 
 // Defaults applied by Normalize.
@@ -298,6 +302,13 @@ type Status struct {
 	SleepReason   string    `json:"sleep_reason,omitempty"`
 
 	LastError *GraphError `json:"last_error,omitempty"`
+
+	// PlaintextSecretsRefused counts ownership codes that arrived by signal
+	// unsealed: each was dropped unused, and is exposed in the run's
+	// history.
+	PlaintextSecretsRefused int `json:"plaintext_secrets_refused,omitempty"`
+	// PlaintextNote says, once a code was refused, how to send it sealed.
+	PlaintextNote string `json:"plaintext_note,omitempty"`
 
 	PendingOperations int       `json:"pending_operations,omitempty"`
 	StartedAt         time.Time `json:"started_at"`
