@@ -20,22 +20,31 @@ package activities
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/validate"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // Activities calls the Graph API on behalf of the workflows.
 type Activities struct {
-	graph *graph.Client
+	graph  *graph.Client
+	opener *seal.Opener
 }
 
-// New returns the activities backed by g.
-func New(g *graph.Client) *Activities { return &Activities{graph: g} }
+// New returns the activities backed by g. opener opens the sealed PINs,
+// codes and backup passwords (see package seal); nil only on a worker that
+// runs without seal keys (dev), which can then only serve secrets in clear.
+func New(g *graph.Client, opener *seal.Opener) *Activities {
+	return &Activities{graph: g, opener: opener}
+}
 
 // AddNumberInput is the input of AddPhoneNumber.
 type AddNumberInput struct {
@@ -174,19 +183,89 @@ func (a *Activities) RequestCode(ctx context.Context, in RequestCodeInput) error
 	return asApplicationError("request_code", err)
 }
 
-// VerifyCode checks an ownership code with Meta.
+// VerifyCode checks an ownership code with Meta, opening it first when it
+// is sealed.
 func (a *Activities) VerifyCode(ctx context.Context, in VerifyCodeInput) error {
-	return asApplicationError("verify_code", a.graph.VerifyCode(ctx, in.PhoneNumberID, in.Code))
+	code, err := a.open(graph.OpVerifyCode, "code", seal.PurposeOwnershipCode, in.Code)
+	if err != nil {
+		return err
+	}
+	code = validate.NormalizeCode(code)
+	if err := validate.Code("code", code); err != nil {
+		return refused(graph.OpVerifyCode, err)
+	}
+	return asApplicationError("verify_code", a.graph.VerifyCode(ctx, in.PhoneNumberID, code))
 }
 
-// Register registers the number for the Cloud API. The workflow schedules it
+// Register registers the number for the Cloud API, opening the PIN and the
+// backup password first when they are sealed. The workflow schedules it
 // with a single attempt: every call counts against Meta's window.
 func (a *Activities) Register(ctx context.Context, in RegisterInput) error {
-	req := graph.RegisterRequest{PIN: in.PIN, DataLocalizationRegion: in.Region}
+	pin, err := a.open(graph.OpRegister, "pin", seal.PurposePIN, in.PIN)
+	if err != nil {
+		return err
+	}
+	if err := validate.PIN("pin", pin); err != nil {
+		return refused(graph.OpRegister, err)
+	}
+	req := graph.RegisterRequest{PIN: pin, DataLocalizationRegion: in.Region}
 	if b := in.Backup; b != nil {
-		req.Backup = &graph.Backup{Data: b.Data, Password: b.Password}
+		password, err := a.open(graph.OpRegister, "backup.password", seal.PurposeBackupPassword, b.Password)
+		if err != nil {
+			return err
+		}
+		if password == "" {
+			return refused(graph.OpRegister, &validate.Error{Field: "backup.password", Rule: "is required with a backup"})
+		}
+		req.Backup = &graph.Backup{Data: b.Data, Password: password}
 	}
 	return asApplicationError("register", a.graph.Register(ctx, in.PhoneNumberID, req))
+}
+
+// open returns the secret in value, the field named field of op's input.
+// A value in clear, which only runs started before secrets were sealed can
+// pass, is returned as it is.
+//
+// A value sealed to a key this worker does not hold fails as a transient
+// error that never reached Meta: another worker, or this one once given
+// the key, can open it. A value that does not open (modified, sealed for
+// another field, or malformed) fails as invalid input, not retryable.
+// Errors name the field, never the value.
+func (a *Activities) open(op, field, purpose, value string) (string, error) {
+	if !strings.HasPrefix(value, seal.Prefix) {
+		return value, nil
+	}
+	if a.opener == nil {
+		return "", unopened(op, fmt.Errorf("%s: sealed, and this worker holds no seal keys (%s)", field, seal.EnvPrivateKeys))
+	}
+	secret, err := a.opener.Open(purpose, value)
+	switch {
+	case err == nil:
+		return secret, nil
+	case errors.Is(err, seal.ErrUnknownKeyID):
+		return "", unopened(op, fmt.Errorf("%s: %w", field, err))
+	default:
+		return "", refused(op, fmt.Errorf("%s: %w", field, err))
+	}
+}
+
+// unopened is the retryable failure of a secret this worker cannot open
+// yet. Typed transient without a Graph code, it tells the workflow that the
+// call never reached Meta.
+func unopened(op string, err error) error {
+	class := graph.ClassTransient.String()
+	return temporal.NewApplicationErrorWithOptions(err.Error(), class, temporal.ApplicationErrorOptions{
+		Details: []any{onboarding.GraphError{Op: op, Class: class, Message: err.Error()}},
+	})
+}
+
+// refused is the non-retryable failure of input that breaks a rule before
+// any call to Meta.
+func refused(op string, err error) error {
+	return temporal.NewApplicationErrorWithOptions(err.Error(), ErrInvalidInput, temporal.ApplicationErrorOptions{
+		NonRetryable: true,
+		Details:      []any{onboarding.GraphError{Op: op, Class: ErrInvalidInput, Message: err.Error()}},
+	})
 }
 
 // Deregister takes the number off the Cloud API. Single attempt, like Register.
@@ -243,7 +322,7 @@ func asApplicationError(op string, err error) error {
 
 // ErrInvalidInput is the application-error type of input the Graph client
 // refused before calling Meta.
-const ErrInvalidInput = "invalid_input"
+const ErrInvalidInput = onboarding.ErrorTypeInvalidInput
 
 // ErrOutcomeUnknown is the application-error type of a transient failure
 // after which Meta may have carried the call out. Its GraphError says class

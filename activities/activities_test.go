@@ -42,7 +42,7 @@ func setupGraph(t *testing.T) (*testsuite.TestActivityEnvironment, *activities.A
 	require.NoError(t, err)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	acts := activities.New(g)
+	acts := activities.New(g, testOpener)
 	env.RegisterActivity(acts)
 	return env, acts, sim, g
 }
@@ -145,7 +145,7 @@ func TestRefusedConnectionIsKnownNotToHaveReachedMeta(t *testing.T) {
 	require.NoError(t, err)
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestActivityEnvironment()
-	acts := activities.New(g)
+	acts := activities.New(g, testOpener)
 	env.RegisterActivity(acts)
 	_, err = env.ExecuteActivity(acts.RequestCode, activities.RequestCodeInput{PhoneNumberID: "106540352242923", Method: "SMS", Language: "en_US"})
 	appErr, ge := appError(t, err)

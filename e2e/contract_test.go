@@ -20,13 +20,15 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // temporalCLI runs the temporal CLI the way the README's "Calling it from
 // other languages" tells another service to: against the dev server, with
-// payloads encrypted and decrypted by a codec server. It returns stdout and
-// fails the test on a non-zero exit.
+// payloads encrypted and decrypted by a codec server that seals pin, code and
+// backup.password on /encode with the stack's public seal key. It returns
+// stdout and fails the test on a non-zero exit.
 type temporalCLI struct {
 	s         *stack
 	path      string
@@ -42,6 +44,7 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 	h, err := codecserver.New(codecserver.Options{
 		Codec: codec.NewCodec(ring), Token: token,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Sealer: s.codecSealer(),
 	})
 	require.NoError(t, err)
 	srv := httptest.NewServer(h)
@@ -51,8 +54,14 @@ func newTemporalCLI(t *testing.T, s *stack) *temporalCLI {
 
 func (c *temporalCLI) run(t *testing.T, args ...string) []byte {
 	t.Helper()
-	args = append(args, "--address", c.s.hostPort, "--namespace", "default",
-		"--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)
+	return c.runPlain(t, append(args, "--codec-endpoint", c.codecURL, "--codec-auth", c.codecAuth)...)
+}
+
+// runPlain runs the CLI without the codec, as a caller who skipped it does:
+// its payloads reach the server as readable json/plain.
+func (c *temporalCLI) runPlain(t *testing.T, args ...string) []byte {
+	t.Helper()
+	args = append(args, "--address", c.s.hostPort, "--namespace", "default")
 	cmd := exec.Command(c.path, args...)
 	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
 	var stdout, stderr bytes.Buffer
@@ -70,8 +79,9 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	number := "+15550000077"
 	id := onboarding.WorkflowID("1", "5550000077")
 
-	// TODO(sealing): the PIN goes in plain text through the codec server
-	// here; once sealing is merged it must be a sealed value.
+	// The PIN goes in clear to the codec server, which seals it on /encode
+	// when the stack seals secrets (sealSecrets), as for any caller in
+	// another language.
 	input := `{"waba_id":"` + wabaID + `","country_code":"1","phone_number":"5550000077",` +
 		`"display_name":"Acme Support","pin":"135790","code_wait":"24h","name_check_interval":"90m"}`
 	require.NoError(t, compileSchema(t, "OnboardInput.json").Validate(mustInstance(t, []byte(input))))
@@ -92,6 +102,7 @@ func TestTemporalCLIDrivesTheContract(t *testing.T) {
 	require.NoError(t, dc.FromPayloads(
 		started.GetWorkflowExecutionStartedEventAttributes().GetInput(), &recorded))
 	require.Equal(t, onboarding.Duration(24*time.Hour), recorded.CodeWait)
+	require.Equal(t, sealSecrets, seal.IsSealed(recorded.PIN), "the codec server seals the PIN exactly when it has the keys")
 	require.Equal(t, onboarding.Duration(90*time.Minute), recorded.NameCheckInterval)
 
 	st := queryStatus(t, cli, id)

@@ -31,6 +31,7 @@ import (
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 	"github.com/wa-onboarding/onboarding/workflows"
 )
@@ -39,6 +40,13 @@ const (
 	wabaID      = "100000000000001"
 	accessToken = "EAAJBe2eSecretToken0123456789"
 )
+
+// sealSecrets makes the starter and the tests' onboarding.Client seal PINs
+// and codes with the stack's public seal key, as the worker requires. Off,
+// they send secrets unsealed (WA_INSECURE_UNSEALED_SECRETS=1,
+// onboarding.WithUnsealedSecrets), which the worker refuses; the keys are
+// generated and passed either way.
+const sealSecrets = true
 
 // stack is everything one test binary shares: one dev server, one
 // simulator, one worker process.
@@ -49,6 +57,9 @@ type stack struct {
 	simState  string // the simulator's state file
 	simURL    string
 	keys      string // WA_CODEC_KEYS
+	sealPriv  string // WA_SEAL_PRIVATE_KEYS, for the worker only
+	sealPub   string // WA_SEAL_PUBLIC_KEYS
+	sealer    *seal.Sealer
 	bin       string // folder with worker and starter
 	workerLog *syncBuffer
 	client    client.Client // with the codec, as operators' services use it
@@ -164,8 +175,12 @@ func start(cli string) (*stack, error) {
 	}
 	cleanups = append(cleanups, s.raw.Close)
 
+	if err := s.sealKeys(); err != nil {
+		return fail(err)
+	}
 	worker := exec.Command(filepath.Join(dir, "worker"))
-	worker.Env = append(s.env(), "GRAPH_API_URL="+s.simURL, "WHATSAPP_ACCESS_TOKEN="+accessToken, "LOG_LEVEL=debug")
+	worker.Env = append(s.env(), "GRAPH_API_URL="+s.simURL, "WHATSAPP_ACCESS_TOKEN="+accessToken, "LOG_LEVEL=debug",
+		seal.EnvPrivateKeys+"="+s.sealPriv)
 	worker.Stdout, worker.Stderr = s.workerLog, s.workerLog
 	if err := worker.Start(); err != nil {
 		return fail(err)
@@ -201,7 +216,7 @@ func (s *stack) env() []string {
 func (s *stack) starter(t *testing.T, extraEnv []string, log *syncBuffer, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(filepath.Join(s.bin, "starter"), args...)
-	cmd.Env = append(s.env(), extraEnv...)
+	cmd.Env = append(append(s.env(), s.starterSealEnv()), extraEnv...)
 	var stdout bytes.Buffer
 	cmd.Stdout = io.MultiWriter(&stdout, log)
 	cmd.Stderr = log
@@ -307,13 +322,16 @@ func assertReplays(t *testing.T, s *stack, workflowID string) {
 		require.NoError(t, err)
 		hist.Events = append(hist.Events, ev)
 	}
-	require.NoError(t, replayer.ReplayWorkflowHistory(nil, hist))
+	// Under the run's own id: the workflow acts only under its number's id.
+	require.NoError(t, replayer.ReplayWorkflowHistoryWithOptions(nil, hist, worker.ReplayWorkflowHistoryOptions{
+		OriginalExecution: workflow.Execution{ID: workflowID},
+	}))
 }
 
 func TestDoubleStartReturnsTheRunningRun(t *testing.T) {
 	s := setup(t)
 	in := onboarding.OnboardInput{WABAID: wabaID, CountryCode: "1", PhoneNumber: "5550000002", DisplayName: "Acme Sales", PIN: "135790"}
-	c := onboarding.NewClient(s.client)
+	c := s.onboardingClient()
 	first, err := c.Onboard(context.Background(), in)
 	require.NoError(t, err)
 	second, err := c.Onboard(context.Background(), in)
@@ -345,7 +363,7 @@ func TestMetaLockParksOnADurableSeventyTwoHourTimer(t *testing.T) {
 		_ = g.Register(context.Background(), id, graph.RegisterRequest{PIN: "112233"})
 	}
 
-	c := onboarding.NewClient(s.client)
+	c := s.onboardingClient()
 	run, err := c.Onboard(context.Background(), onboarding.OnboardInput{
 		WABAID: wabaID, CountryCode: "1", PhoneNumber: national, DisplayName: "Acme Billing", PIN: "112233",
 	})

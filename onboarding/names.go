@@ -58,6 +58,21 @@ const (
 // QueryStatus returns the run's Status.
 const QueryStatus = "status"
 
+// Application-error types of a run the workflow refuses at its start (stage
+// StageRefused). The error's message says what to do instead.
+const (
+	// ErrorTypeInvalidInput: a field breaks its rule; the message names
+	// the field and the rule.
+	ErrorTypeInvalidInput = "invalid_input"
+	// ErrorTypeWrongWorkflowID: the run was started under another id than
+	// WorkflowID of its number, or with resume set (only the workflow
+	// sets it, when it continues as new).
+	ErrorTypeWrongWorkflowID = "wrong_workflow_id"
+	// ErrorTypeUnsealedSecret: a PIN or backup password arrived unsealed.
+	// It was not used; it is exposed in the run's history.
+	ErrorTypeUnsealedSecret = "unsealed_secret"
+)
+
 // Search attributes, registered on the namespace (make run does it), so
 // operators filter runs in Temporal UI. They are not encrypted: they never
 // hold a secret.
@@ -72,7 +87,17 @@ var (
 )
 
 // WorkflowID names the workflow that owns a number, so that every start for
-// the same number lands on the same run.
+// the same number lands on the same run: "whatsapp-number-+" followed by the
+// country code and the national number, digits only
+// ("whatsapp-number-+15551234567" for country_code "1" and phone_number
+// "5551234567").
+//
+// Every caller, in any language, must start the workflow under this id.
+// Temporal allows one running execution per workflow id, so this id makes a
+// second owner of a number impossible; the workflow enforces it: a run
+// started under any other id makes no Graph API call and fails at once with
+// an application error of type ErrorTypeWrongWorkflowID whose message names
+// the id to use, and its status query answers stage "refused".
 func WorkflowID(countryCode, nationalNumber string) string {
 	return WorkflowIDPrefix + "+" + countryCode + nationalNumber
 }

@@ -34,13 +34,17 @@ const (
 	StageDeregistered         Stage = "deregistered"
 	StageNeedsAttention       Stage = "needs_attention"
 	StageCancelled            Stage = "cancelled"
+	// StageRefused ends a run the workflow would not act on: a start under
+	// another workflow id than the number's (WorkflowID), with a secret
+	// sent unsealed, or with input that breaks a rule. Detail says why.
+	StageRefused Stage = "refused"
 )
 
 // Stages lists every stage, for validation of list filters.
 var Stages = []Stage{
 	StageAdding, StageAwaitingCode, StageVerifying, StageAwaitingNameApproval,
 	StageRegistering, StageDeregistering, StageRateLimited, StageRegistered,
-	StageDeregistered, StageNeedsAttention, StageCancelled,
+	StageDeregistered, StageNeedsAttention, StageCancelled, StageRefused,
 }
 
 // Defaults applied by Normalize.
@@ -56,7 +60,7 @@ type OnboardInput struct {
 	CountryCode   string     `json:"country_code"`     // dial code, digits, e.g. "1"
 	PhoneNumber   string     `json:"phone_number"`     // national number, digits
 	DisplayName   string     `json:"display_name"`     // verified_name
-	PIN           string     `json:"pin"`              // six digits; encrypted in history by the payload codec
+	PIN           string     `json:"pin"`              // the two-step PIN, six digits before sealing
 	Region        string     `json:"region,omitempty"` // data_localization_region, "" for none
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`
@@ -100,7 +104,7 @@ func (in OnboardInput) Validate() error {
 		validate.CountryCode("country_code", in.CountryCode),
 		validate.PhoneNumber("phone_number", in.CountryCode, in.PhoneNumber),
 		validate.DisplayName("display_name", in.DisplayName),
-		validate.PIN("pin", in.PIN),
+		validPIN("pin", in.PIN),
 		validate.Region("region", in.Region),
 		validate.CodeMethod("code_method", string(in.CodeMethod)),
 		validate.Language("language", in.Language),
@@ -273,7 +277,7 @@ type FixInput struct {
 func (f FixInput) Validate() error {
 	var errs []error
 	if f.PIN != "" {
-		errs = append(errs, validate.PIN("pin", f.PIN))
+		errs = append(errs, validPIN("pin", f.PIN))
 	}
 	errs = append(errs, validate.Region("region", f.Region))
 	if f.ClearRegion && f.Region != "" {
@@ -344,6 +348,13 @@ type Status struct {
 	SleepReason   string    `json:"sleep_reason,omitempty"`
 
 	LastError *GraphError `json:"last_error,omitempty"`
+
+	// PlaintextSecretsRefused counts ownership codes that arrived by signal
+	// unsealed: each was dropped unused, and is exposed in the run's
+	// history.
+	PlaintextSecretsRefused int `json:"plaintext_secrets_refused,omitempty"`
+	// PlaintextNote says, once a code was refused, how to send it sealed.
+	PlaintextNote string `json:"plaintext_note,omitempty"`
 
 	PendingOperations int       `json:"pending_operations,omitempty"`
 	StartedAt         time.Time `json:"started_at"`

@@ -112,7 +112,7 @@ func (v value) Get(p any) error {
 func withTemporal(te *testEnv, f *fakeTemporal) *testEnv {
 	te.dial = func(context.Context, *env) (*onboarding.Client, func(), error) {
 		te.dialed = true
-		return onboarding.NewClient(f, onboarding.WithAddress("127.0.0.1:7233")), func() {}, nil
+		return onboarding.NewClient(f, onboarding.WithAddress("127.0.0.1:7233"), onboarding.WithUnsealedSecrets()), func() {}, nil
 	}
 	return te
 }

@@ -309,7 +309,7 @@ func TestOnboardFlagsReachTheInput(t *testing.T) {
 		"--migrate", "--code-wait", "2h", "--name-check-interval", "5m", "--preverified-id", "42")
 	require.NoError(t, err)
 	var got onboarding.OnboardInput
-	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}))
+	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
 	require.ErrorContains(t, err, "not started")
 	assert.Equal(t, onboarding.OnboardInput{
 		WABAID: "100000000000001", CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",
@@ -328,7 +328,7 @@ func TestOnboardBackupFromFiles(t *testing.T) {
 	inv, err := parseOnboardWith(t, te, "--backup-file", data, "--backup-password-file", pass)
 	require.NoError(t, err)
 	var got onboarding.OnboardInput
-	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}))
+	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
 	require.ErrorContains(t, err, "not started")
 	assert.Equal(t, &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: "s3cret pass"}, got.Backup)
 
@@ -336,7 +336,7 @@ func TestOnboardBackupFromFiles(t *testing.T) {
 	te.vars[envBackupPassword] = "from-env"
 	inv, err = parseOnboardWith(t, te, "--backup-file", data)
 	require.NoError(t, err)
-	_, _ = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}))
+	_, _ = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
 	assert.Equal(t, "from-env", got.Backup.Password)
 }
 

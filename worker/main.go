@@ -11,7 +11,8 @@
 //	WA_SEAL_PRIVATE_KEYS_FILE
 //	                       keys that open sealed PINs and codes (id:base64)
 //	WA_INSECURE_PLAIN_PAYLOADS=1
-//	                       run without keys (throwaway dev servers only)
+//	                       run without codec or seal keys (throwaway dev
+//	                       servers only)
 //	GRAPH_API_URL          Graph API base URL (default the real one)
 //	WHATSAPP_ACCESS_TOKEN or
 //	WHATSAPP_ACCESS_TOKEN_FILE
@@ -87,7 +88,7 @@ func run(plainPayloads bool) error {
 	}
 	// Loaded here so that a malformed key fails at start-up; the activities
 	// will open sealed PINs and codes with it (see package internal/seal).
-	opener, err := sealOpener(os.Getenv, os.ReadFile)
+	opener, err := sealOpener(os.Getenv, os.ReadFile, plainPayloads)
 	if err != nil {
 		return err
 	}
@@ -105,7 +106,7 @@ func run(plainPayloads bool) error {
 		WorkerStopTimeout: graph.DefaultTimeout + 5*time.Second,
 	})
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
-	w.RegisterActivity(activities.New(g))
+	w.RegisterActivity(activities.New(g, opener))
 
 	logger.Info("worker starting",
 		zap.String("task_queue", onboarding.TaskQueue),
@@ -154,12 +155,20 @@ func graphClient(getenv func(string) string, readFile func(string) ([]byte, erro
 }
 
 // sealOpener loads the workers' seal keys from WA_SEAL_PRIVATE_KEYS or
-// WA_SEAL_PRIVATE_KEYS_FILE; it returns nil if neither is set, since nothing
-// is sealed yet.
-func sealOpener(getenv func(string) string, readFile func(string) ([]byte, error)) (*seal.Opener, error) {
+// WA_SEAL_PRIVATE_KEYS_FILE. Without them the worker could open no PIN or
+// code that callers send sealed, so it refuses to start, unless told to run
+// insecurely (the -insecure-plain-payloads flag, insecure, or
+// WA_INSECURE_PLAIN_PAYLOADS=1), for a throwaway dev server: it then returns
+// nil and serves only secrets sent in clear.
+func sealOpener(getenv func(string) string, readFile func(string) ([]byte, error), insecure bool) (*seal.Opener, error) {
 	o, err := seal.LoadOpener(getenv, readFile)
 	if errors.Is(err, seal.ErrNoKeys) {
-		return nil, nil
+		if insecure || getenv(temporalconn.EnvInsecurePlainPayloads) == "1" {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("no seal keys: set %s or %s%s (the keys that open sealed PINs and codes; see sealkey), "+
+			"or %s=1 on a throwaway dev server", seal.EnvPrivateKeys, seal.EnvPrivateKeys, secretenv.FileSuffix,
+			temporalconn.EnvInsecurePlainPayloads)
 	}
 	return o, err
 }

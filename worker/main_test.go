@@ -9,6 +9,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/temporalconn"
 )
 
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -72,20 +73,32 @@ func TestGraphClient(t *testing.T) {
 }
 
 func TestSealOpener(t *testing.T) {
-	o, err := sealOpener(envOf(nil), files(nil))
-	require.NoError(t, err)
-	assert.Nil(t, o, "no seal keys configured: sealing is off")
-	assert.Empty(t, sealKeyIDs(o))
+	_, err := sealOpener(envOf(nil), files(nil), false)
+	require.ErrorContains(t, err, seal.EnvPrivateKeys, "without seal keys the worker refuses to start")
+	require.ErrorContains(t, err, temporalconn.EnvInsecurePlainPayloads)
+	for name, tc := range map[string]struct {
+		env  map[string]string
+		flag bool
+	}{"flag": {nil, true}, "env": {map[string]string{temporalconn.EnvInsecurePlainPayloads: "1"}, false}} {
+		o, err := sealOpener(envOf(tc.env), files(nil), tc.flag)
+		require.NoError(t, err, name)
+		assert.Nil(t, o, "%s: insecure dev mode runs without seal keys", name)
+		assert.Empty(t, sealKeyIDs(o))
+	}
+
+	o, err := sealOpener(envOf(map[string]string{temporalconn.EnvInsecurePlainPayloads: "0"}), files(nil), false)
+	require.Error(t, err, "only 1 turns insecure mode on")
+	assert.Nil(t, o)
 
 	k, err := seal.GenerateKey("w1")
 	require.NoError(t, err)
 	o, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys + "_FILE": "/run/secrets/seal"}),
-		files(map[string]string{"/run/secrets/seal": k.Encode() + "\n"}))
+		files(map[string]string{"/run/secrets/seal": k.Encode() + "\n"}), false)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"w1"}, sealKeyIDs(o))
 
-	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys: "w1:short"}), files(nil))
+	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys: "w1:short"}), files(nil), true)
 	require.ErrorContains(t, err, seal.EnvPrivateKeys)
-	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys + "_FILE": "/nope"}), files(nil))
+	_, err = sealOpener(envOf(map[string]string{seal.EnvPrivateKeys + "_FILE": "/nope"}), files(nil), true)
 	require.ErrorContains(t, err, "cannot read /nope")
 }

@@ -5,20 +5,21 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/wa-onboarding/onboarding/internal/validate"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
-// registerHandlers wires the query, signals and updates. Handlers never call
+// registerStatusQuery wires the status query. Number calls it before
+// anything can end the run, so that a refused run answers it too.
+func (r *run) registerStatusQuery(ctx workflow.Context) error {
+	return workflow.SetQueryHandlerWithOptions(ctx, onboarding.QueryStatus, func() (onboarding.Status, error) {
+		return r.status(ctx), nil
+	}, workflow.QueryHandlerOptions{Description: "Where the onboarding stands, the ledger and the last Graph error"})
+}
+
+// registerHandlers wires the signals and updates. Handlers never call
 // the Graph API themselves: they fill the run's inboxes and, for updates,
 // wait for the main coroutine's answer.
 func (r *run) registerHandlers(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandlerWithOptions(ctx, onboarding.QueryStatus, func() (onboarding.Status, error) {
-		return r.status(ctx), nil
-	}, workflow.QueryHandlerOptions{Description: "Where the onboarding stands, the ledger and the last Graph error"}); err != nil {
-		return err
-	}
-
 	codeCh := workflow.GetSignalChannel(ctx, onboarding.SignalVerificationCode)
 	resendCh := workflow.GetSignalChannel(ctx, onboarding.SignalResendCode)
 	skipCh := workflow.GetSignalChannel(ctx, onboarding.SignalSkipWait)
@@ -28,13 +29,7 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 			sel.AddReceive(codeCh, func(c workflow.ReceiveChannel, _ bool) {
 				var in onboarding.CodeInput
 				c.Receive(ctx, &in)
-				code := validate.NormalizeCode(in.Code)
-				switch {
-				case validate.Code("code", code) != nil:
-					r.logger.Warn("ignored a malformed code signal (must be 6 digits)")
-				case !r.awaitingCode:
-					r.logger.Warn("ignored a code signal: no code is awaited", "stage", string(r.stage))
-				default:
+				if code, ok := r.acceptCodeSignal(in.Code); ok {
 					r.codes = append(r.codes, pendingCode{code: code})
 				}
 			})
@@ -59,7 +54,7 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 		func(ctx workflow.Context, in onboarding.CodeInput) (onboarding.CodeResult, error) {
 			r.nextCodeID++
 			id := r.nextCodeID
-			r.codes = append(r.codes, pendingCode{id: id, code: validate.NormalizeCode(in.Code)})
+			r.codes = append(r.codes, pendingCode{id: id, code: codeOf(in.Code)})
 			if err := workflow.Await(ctx, func() bool { _, ok := r.codeResults[id]; return ok }); err != nil {
 				return onboarding.CodeResult{}, err
 			}
@@ -68,13 +63,7 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 			return res, nil
 		}, workflow.UpdateHandlerOptions{
 			Validator: func(ctx workflow.Context, in onboarding.CodeInput) error {
-				if err := validate.Code("code", validate.NormalizeCode(in.Code)); err != nil {
-					return err
-				}
-				if !r.awaitingCode {
-					return errors.New("code: no ownership code is awaited (stage " + string(r.stage) + ")")
-				}
-				return nil
+				return r.checkCodeUpdate(in.Code)
 			},
 			Description: "Submit the ownership code; answers whether Meta accepted it",
 		}); err != nil {
@@ -115,6 +104,9 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 			Validator: func(ctx workflow.Context, in onboarding.FixInput) error {
 				if !r.awaitingFix || r.fix != nil {
 					return errors.New("the run does not need attention (stage " + string(r.stage) + ")")
+				}
+				if err := r.checkSecret("pin", in.PIN); err != nil {
+					return err
 				}
 				if in.Readd && !r.numberUnknown {
 					return errors.New("readd: only a run whose phone-number ID Meta no longer knows (100/33) adds its number again")

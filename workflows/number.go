@@ -107,6 +107,11 @@ type run struct {
 	awaitingFix bool
 	fix         *onboarding.FixInput
 
+	// sealedOnly is set in runs that take changeOwnerAndSealed: secrets
+	// that arrive unsealed are refused.
+	sealedOnly       bool
+	plaintextRefused int // code signals dropped for arriving unsealed
+
 	// numberUnknown is set while the run waits for a fix because Meta no
 	// longer knows its phone-number ID; readd once that fix asks to add
 	// the number again.
@@ -125,9 +130,6 @@ var errReadd = errors.New("the number is added again")
 // history grows large.
 func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status, error) {
 	in.Normalize()
-	if err := in.Validate(); err != nil {
-		return onboarding.Status{}, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil)
-	}
 	info := workflow.GetInfo(ctx)
 	r := &run{
 		in:          in,
@@ -135,6 +137,19 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 		logger:      workflow.GetLogger(ctx),
 		startedAt:   workflow.Now(ctx),
 		codeResults: map[int]onboarding.CodeResult{},
+	}
+	// First, so that a run refused below still answers status.
+	if err := r.registerStatusQuery(ctx); err != nil {
+		return onboarding.Status{}, err
+	}
+	r.sealedOnly = has(ctx, changeOwnerAndSealed)
+	if err := in.Validate(); err != nil {
+		return r.refuse(ctx, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil))
+	}
+	if r.sealedOnly {
+		if err := r.checkStart(info, in); err != nil {
+			return r.refuse(ctx, err)
+		}
 	}
 	if res := in.Resume; res != nil {
 		r.phoneNumberID = res.PhoneNumberID
@@ -297,6 +312,12 @@ func (r *run) verifyOwnership(ctx workflow.Context) error {
 		}
 		if class == classWrongCode {
 			r.answer(c, onboarding.CodeResult{Message: "Meta rejected the code (136025: wrong or expired); send the right one or ask for a new one with resend-code"})
+			continue
+		}
+		if class == activities.ErrInvalidInput && r.sealedOnly {
+			// A sealed code that opened to no 6 digits, or did not open:
+			// Meta never saw it; the run waits for another.
+			r.answer(c, onboarding.CodeResult{Message: ge.Message + "; nothing was sent to Meta: send the code again"})
 			continue
 		}
 		r.answer(c, onboarding.CodeResult{Message: "the code could not be checked: " + describe(ge)})
@@ -522,6 +543,11 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				b.done(ctx)
 				return nil
 			}
+		}
+		if class == activities.ErrInvalidInput && r.sealedOnly {
+			// Refused by the activity before any call (a secret that
+			// does not open): Meta counted nothing.
+			r.giveBack(ctx, k, at)
 		}
 		// Classes only register answers with; a deregister answered so
 		// needs a person, as before the call table.
@@ -941,6 +967,8 @@ func (r *run) status(ctx workflow.Context) onboarding.Status {
 		SleepingUntil:           r.sleepUntil,
 		SleepReason:             r.sleepReason,
 		LastError:               r.lastError,
+		PlaintextSecretsRefused: r.plaintextRefused,
+		PlaintextNote:           r.plaintextNote(),
 		PendingOperations:       len(r.ops),
 		StartedAt:               r.startedAt,
 		UpdatedAt:               r.updatedAt,

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -19,6 +20,7 @@ import (
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 	"github.com/wa-onboarding/onboarding/workflows"
 )
@@ -62,14 +64,16 @@ func newHarness(t testing.TB, opts graphsim.Options, gopts ...graph.Option) *har
 	g, err := graph.New(graphsim.DefaultToken, append([]graph.Option{graph.WithBaseURL(srv.URL + "/v21.0")}, gopts...)...)
 	require.NoError(t, err)
 	env.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
-	env.RegisterActivity(activities.New(g))
+	env.RegisterActivity(activities.New(g, testOpener))
+	// The number's own workflow id: the workflow refuses any other.
+	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: onboarding.WorkflowID(cc, national)})
 	return &harness{t: t, env: env, sim: sim, g: g}
 }
 
 func input() onboarding.OnboardInput {
 	return onboarding.OnboardInput{
 		WABAID: wabaID, CountryCode: cc, PhoneNumber: national, DisplayName: "Acme Support",
-		PIN: pin, CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(30 * time.Minute),
+		PIN: sealed(seal.PurposePIN, pin), CodeWait: onboarding.Duration(2 * time.Hour), NameCheckInterval: onboarding.Duration(30 * time.Minute),
 	}
 }
 
@@ -114,8 +118,9 @@ func update[T any](h *harness, name string, arg any) *outcome[T] {
 	return o
 }
 
+// sendCode submits code sealed, as every client does.
 func (h *harness) sendCode(code string) *outcome[onboarding.CodeResult] {
-	return update[onboarding.CodeResult](h, onboarding.UpdateSubmitCode, onboarding.CodeInput{Code: code})
+	return update[onboarding.CodeResult](h, onboarding.UpdateSubmitCode, onboarding.CodeInput{Code: sealed(seal.PurposeOwnershipCode, code)})
 }
 
 func (h *harness) sentCode() string {
@@ -242,10 +247,17 @@ func TestWrongCodeThenRightCode(t *testing.T) {
 func TestMalformedCodeIsRefusedBeforeAcceptance(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	var res *outcome[onboarding.CodeResult]
+	var st onboarding.Status
 	h.at(time.Minute, func() { res = h.sendCode("12ab56") })
-	h.at(2*time.Minute, func() { h.env.CancelWorkflow() })
+	h.at(2*time.Minute, func() { st = h.status(); h.env.CancelWorkflow() })
 	h.run(input())
-	require.ErrorContains(t, res.rejected, "code: must be the 6 digits")
+	// The workflow cannot read a sealed code: the activity checks it after
+	// opening, before any call to Meta, and the person is told.
+	require.True(t, res.done)
+	require.False(t, res.value.Accepted)
+	require.Contains(t, res.value.Message, "code: must be the 6 digits")
+	require.NotContains(t, res.value.Message, "12ab56")
+	require.Equal(t, onboarding.StageAwaitingCode, st.Stage, "the run waits for another code")
 	require.Empty(t, h.calls(graphsim.EndpointVerifyCode), "a refused code never reaches Meta")
 }
 
@@ -257,7 +269,7 @@ func TestResendCodeByVoice(t *testing.T) {
 		h.env.SignalWorkflow(onboarding.SignalResendCode, onboarding.ResendInput{Method: onboarding.CodeVoice})
 	})
 	h.at(2*time.Minute, func() {
-		h.env.SignalWorkflow(onboarding.SignalVerificationCode, onboarding.CodeInput{Code: h.sentCode()})
+		h.env.SignalWorkflow(onboarding.SignalVerificationCode, onboarding.CodeInput{Code: sealed(seal.PurposeOwnershipCode, h.sentCode())})
 	})
 	var st onboarding.Status
 	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
@@ -544,10 +556,10 @@ func TestPINMismatchNeedsAttentionUntilFixed(t *testing.T) {
 	var bad, fixed *outcome[onboarding.Status]
 	h.at(time.Hour, func() {
 		stuck = h.status()
-		bad = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: "12345"})
+		bad = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: "654321"})
 	})
 	h.at(time.Hour+time.Minute, func() {
-		fixed = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: "654321"})
+		fixed = update[onboarding.Status](h, onboarding.UpdateFixInput, onboarding.FixInput{PIN: sealed(seal.PurposePIN, "654321")})
 	})
 	var st onboarding.Status
 	h.at(5*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
@@ -555,8 +567,9 @@ func TestPINMismatchNeedsAttentionUntilFixed(t *testing.T) {
 	require.Equal(t, onboarding.StageNeedsAttention, stuck.Stage)
 	require.Equal(t, 133005, stuck.LastError.Code)
 	require.Equal(t, 1, stuck.RegisterCallsInWindow, "a PIN mismatch is not retried with the same PIN")
-	require.ErrorContains(t, bad.rejected, "pin: must be exactly 6 ASCII digits")
-	require.NotContains(t, bad.rejected.Error(), "12345", "a refused PIN is not echoed")
+	require.ErrorContains(t, bad.rejected, "pin: arrived unsealed")
+	require.ErrorContains(t, bad.rejected, "--codec-endpoint", "the refusal says how to send it")
+	require.NotContains(t, bad.rejected.Error(), "654321", "a refused PIN is not echoed")
 	require.NoError(t, fixed.err)
 	require.True(t, fixed.done)
 	require.Equal(t, onboarding.StageRegistered, st.Stage)
@@ -652,10 +665,11 @@ func TestContinueAsNewKeepsTheLedger(t *testing.T) {
 	require.NotNil(t, next.Resume)
 	require.Len(t, next.Resume.Ledger.Register, 2)
 	require.Equal(t, onboarding.StageRegistered, next.Resume.Stage)
-	require.Equal(t, pin, next.PIN)
+	require.Equal(t, in.PIN, next.PIN, "the PIN is carried sealed")
 
 	// The next run serves the number with the same ledger, without onboarding again.
 	h2 := newHarness(t, graphsim.Options{})
+	h2.env.SetContinuedExecutionRunID("the-run-that-continued")
 	var st onboarding.Status
 	h2.at(time.Minute, func() { st = h2.status(); h2.env.CancelWorkflow() })
 	h2.run(next)
@@ -667,14 +681,17 @@ func TestContinueAsNewKeepsTheLedger(t *testing.T) {
 func TestInvalidInputFailsAtStart(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	in := input()
-	in.PIN = "12345"
+	in.PIN = "98765"
 	in.Region = "FR"
 	h.env.ExecuteWorkflow(onboarding.WorkflowType, in)
 	err := h.env.GetWorkflowError()
 	require.ErrorContains(t, err, "pin: must be exactly 6 ASCII digits")
 	require.ErrorContains(t, err, "region: must be empty or one of")
-	require.NotContains(t, err.Error(), "12345")
+	require.NotContains(t, err.Error(), "98765")
 	require.Empty(t, h.sim.Calls())
+	st := h.status()
+	require.Equal(t, onboarding.StageRefused, st.Stage, "a refused run answers status")
+	require.Contains(t, st.Detail, "region: must be empty or one of")
 }
 
 func TestThrottleHintIsObeyedAndSpendsNoBudget(t *testing.T) {
@@ -741,7 +758,7 @@ func TestAWaitThatEndsCancelsItsTimer(t *testing.T) {
 func TestOnPremisesBackupIsSentWithTheFirstRegisterOnly(t *testing.T) {
 	h := newHarness(t, graphsim.Options{})
 	in := registeredInput(h)
-	in.Backup = &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: "backup-pass"}
+	in.Backup = &onboarding.Backup{Data: "QkFDS1VQLURBVEE=", Password: sealed(seal.PurposeBackupPassword, "backup-pass")}
 	h.at(time.Hour, func() { update[onboarding.OperationResult](h, onboarding.UpdateReregister, nil) })
 	var st onboarding.Status
 	h.at(2*time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })

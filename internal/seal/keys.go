@@ -107,7 +107,14 @@ func ParsePublicKeys(spec string) ([]PublicKey, error) {
 }
 
 func parseSpec(kind, spec string, add func(string, [KeySize]byte)) error {
-	entries := strings.FieldsFunc(spec, func(r rune) bool { return r == ',' || r == '\n' })
+	// Comment lines go first, whole: a comma inside one would otherwise
+	// split it into entries.
+	var entries []string
+	for _, line := range strings.Split(spec, "\n") {
+		if !strings.HasPrefix(strings.TrimSpace(line), "#") {
+			entries = append(entries, strings.Split(line, ",")...)
+		}
+	}
 	seen := make(map[string]int)
 	n := 0
 	for i, e := range entries {

@@ -307,7 +307,7 @@ func TestKeysNeverFormatted(t *testing.T) {
 
 func TestKeySpecs(t *testing.T) {
 	a, b := mustKey(t, "a"), mustKey(t, "b")
-	spec := a.Encode() + ",\n# comment\n " + b.Encode() + "\n"
+	spec := a.Encode() + ",\n# comment, with a comma: id:base64\n " + b.Encode() + "\n"
 	keys, err := ParsePrivateKeys(spec)
 	require.NoError(t, err)
 	require.Equal(t, []PrivateKey{a, b}, keys)
