@@ -72,6 +72,11 @@ type OnboardInput struct {
 	CodeWait Duration `json:"code_wait,omitempty"`
 	// NameCheckInterval is how often a pending display name is re-read.
 	NameCheckInterval Duration `json:"name_check_interval,omitempty"`
+	// ReregisterOnNameApproval lets the run register the number again by
+	// itself (one register call of the 72-hour budget) when Meta approves a
+	// changed display name of the registered number; without it the status
+	// says a reregister is due.
+	ReregisterOnNameApproval bool `json:"reregister_on_name_approval,omitempty"`
 
 	// Resume is set only by the workflow itself when it continues as new.
 	Resume *ResumeState `json:"resume,omitempty"`
@@ -165,6 +170,18 @@ type ResumeState struct {
 	Ledger        Ledger    `json:"ledger"`
 	StartedAt     time.Time `json:"started_at"`
 	RegisteredAt  time.Time `json:"registered_at,omitzero"`
+	// Webhooks is what Meta's webhooks last said, so that a continued run
+	// still ignores older deliveries.
+	Webhooks *WebhookState `json:"webhooks,omitempty"`
+}
+
+// WebhookState is what a run took from Meta's webhooks.
+type WebhookState struct {
+	WABAState     string           `json:"waba_state,omitempty"`
+	WABAEvent     string           `json:"waba_event,omitempty"`
+	WABAEventTime time.Time        `json:"waba_event_time,omitzero"`
+	NameUpdate    *NameUpdateInput `json:"name_update,omitempty"`
+	ReregisterDue string           `json:"reregister_due,omitempty"`
 }
 
 // Ledger holds the times of this number's register and deregister calls,
@@ -355,6 +372,17 @@ type Status struct {
 	PlaintextSecretsRefused int `json:"plaintext_secrets_refused,omitempty"`
 	// PlaintextNote says, once a code was refused, how to send it sealed.
 	PlaintextNote string `json:"plaintext_note,omitempty"`
+
+	// WABAState is WABAStateUnusable while Meta's account_update webhooks
+	// say the WABA cannot be used (WABAEvent names the event, with its ban
+	// state), WABAStateUsable after a reinstatement, "" before any.
+	WABAState string `json:"waba_state,omitempty"`
+	WABAEvent string `json:"waba_event,omitempty"`
+	// LastNameUpdate is the last display-name review Meta announced.
+	LastNameUpdate *NameUpdateInput `json:"last_name_update,omitempty"`
+	// ReregisterDue is a display name Meta approved for the registered
+	// number that shows only after a reregister.
+	ReregisterDue string `json:"reregister_due,omitempty"`
 
 	PendingOperations int       `json:"pending_operations,omitempty"`
 	StartedAt         time.Time `json:"started_at"`

@@ -192,6 +192,12 @@ const (
 	// the way out, a fix that adds the number again, instead of the
 	// generic needs-attention that a retry can never clear.
 	changeNumberUnknown = "number-unknown-offers-readd"
+	// changeWebhookSignals: the name-update and waba-update signals
+	// (Meta's webhooks) are acted on: a display-name wait is cut short,
+	// an approved name change of a registered number is applied or
+	// announced, and budgeted calls wait while the WABA cannot be used.
+	// Decided at the first such signal a run receives.
+	changeWebhookSignals = "webhook-signals-wake-name-wait-and-park-unusable-waba"
 )
 
 // has reports whether the run takes the change: true for runs that reach

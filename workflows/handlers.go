@@ -23,6 +23,8 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 	codeCh := workflow.GetSignalChannel(ctx, onboarding.SignalVerificationCode)
 	resendCh := workflow.GetSignalChannel(ctx, onboarding.SignalResendCode)
 	skipCh := workflow.GetSignalChannel(ctx, onboarding.SignalSkipWait)
+	nameCh := workflow.GetSignalChannel(ctx, onboarding.SignalNameUpdate)
+	wabaCh := workflow.GetSignalChannel(ctx, onboarding.SignalWABAUpdate)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {
 			sel := workflow.NewSelector(ctx)
@@ -45,6 +47,16 @@ func (r *run) registerHandlers(ctx workflow.Context) error {
 			sel.AddReceive(skipCh, func(c workflow.ReceiveChannel, _ bool) {
 				c.Receive(ctx, nil)
 				r.skip = !r.sleepUntil.IsZero()
+			})
+			sel.AddReceive(nameCh, func(c workflow.ReceiveChannel, _ bool) {
+				var in onboarding.NameUpdateInput
+				c.Receive(ctx, &in)
+				r.onNameUpdate(ctx, in)
+			})
+			sel.AddReceive(wabaCh, func(c workflow.ReceiveChannel, _ bool) {
+				var in onboarding.WABAUpdateInput
+				c.Receive(ctx, &in)
+				r.onWABAUpdate(ctx, in)
 			})
 			sel.Select(ctx)
 		}

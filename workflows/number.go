@@ -119,6 +119,8 @@ type run struct {
 	readd         bool
 	// codeMethod is how the last code was requested ("" before any).
 	codeMethod onboarding.CodeMethod
+
+	hooks webhookState // what Meta's webhooks said (webhooks.go)
 }
 
 // errReadd unwinds a run to its start when an operator asked to add a
@@ -160,6 +162,7 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 		r.startedAt = res.StartedAt
 		r.registeredAt = res.RegisteredAt
 		r.onboarded = true
+		r.resumeWebhooks(res.Webhooks)
 		r.in.Resume = nil
 	}
 	if err := r.registerHandlers(ctx); err != nil {
@@ -431,7 +434,8 @@ func (r *run) awaitNameReady(ctx workflow.Context) error {
 		case graph.NameApproved, graph.NameAvailableWithoutReview:
 			return nil
 		case graph.NameDeclined, graph.NameExpired:
-			msg := fmt.Sprintf("display name %q is %s: request a new name in WhatsApp Manager, then resume with fix --name NEW_NAME", r.in.DisplayName, st.NameStatus)
+			msg := fmt.Sprintf("display name %q is %s%s: request a new name in WhatsApp Manager, then resume with fix --name NEW_NAME",
+				r.in.DisplayName, st.NameStatus, r.rejectionText())
 			if err := r.needsAttention(ctx, msg); err != nil {
 				return err
 			}
@@ -467,6 +471,7 @@ func (r *run) registerNumber(ctx workflow.Context, region string, backup *onboar
 			r.registered = true
 			r.region = region
 			r.registeredAt = workflow.Now(ctx)
+			r.nameApplied()
 			r.setStage(ctx, onboarding.StageRegistered, "registered for the Cloud API"+regionText(region))
 		},
 	})
@@ -512,8 +517,15 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 	backoff := minCallBackoff
 	var throttleWait time.Duration
 	for {
+		if err := r.awaitUsableWABA(ctx, k); err != nil {
+			return err
+		}
 		if b.before != nil {
 			if err := b.before(ctx); err != nil {
+				return err
+			}
+			// The WABA may have gone while the name was awaited.
+			if err := r.awaitUsableWABA(ctx, k); err != nil {
 				return err
 			}
 		}
@@ -687,10 +699,20 @@ func (r *run) sleep(ctx workflow.Context, d time.Duration, stage onboarding.Stag
 	r.sleepReason = reason
 	r.setStage(ctx, stage, reason+"; sleeping until "+r.sleepUntil.UTC().Format(time.RFC3339))
 	r.skip = false
-	skipped, err := r.await(ctx, d, reason, func() bool { return r.skip })
+	// A name-update webhook cuts a display-name wait short: the run
+	// re-reads the number at once instead of at the next interval.
+	nameWait := stage == onboarding.StageAwaitingNameApproval
+	skipped, err := r.await(ctx, d, reason, func() bool { return r.skip || (nameWait && r.hooks.nameWake) })
+	woken := skipped && !r.skip
 	r.skip = false
+	if nameWait {
+		r.hooks.nameWake = false
+	}
 	r.sleepUntil, r.sleepReason = time.Time{}, ""
-	if skipped {
+	switch {
+	case woken:
+		r.logger.Info("display-name wait cut short by a name-update webhook; re-reading the number", "reason", reason)
+	case skipped:
 		r.logger.Info("sleep cut short by skip-wait", "reason", reason)
 	}
 	return skipped, err
@@ -823,6 +845,12 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	if err := workflow.Await(ctx, func() bool { return r.fix != nil }); err != nil {
 		return err
 	}
+	r.applyFix()
+	return nil
+}
+
+// applyFix takes the fix-input an operator sent into the run's input.
+func (r *run) applyFix() {
 	f := *r.fix
 	if f.PIN != "" {
 		r.in.PIN = f.PIN
@@ -838,15 +866,23 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	}
 	r.readd = f.Readd
 	r.fix = nil
-	return nil
 }
 
 // serve runs change-region, reregister and deregister updates one at a time,
 // and continues as new when the history grows large.
 func (r *run) serve(ctx workflow.Context) error {
 	for {
-		if err := workflow.Await(ctx, func() bool { return len(r.ops) > 0 || r.shouldContinueAsNew(ctx) }); err != nil {
+		if err := workflow.Await(ctx, func() bool {
+			return len(r.ops) > 0 || r.hooks.nameChange != nil || r.shouldContinueAsNew(ctx)
+		}); err != nil {
 			return err
+		}
+		if nc := r.hooks.nameChange; nc != nil {
+			r.hooks.nameChange = nil
+			if err := r.applyNameChange(ctx, *nc); err != nil {
+				return err
+			}
+			continue
 		}
 		if len(r.ops) == 0 {
 			// Let accepted updates reach the queue before handing over.
@@ -907,6 +943,7 @@ func (r *run) resumeInput(ctx workflow.Context) onboarding.OnboardInput {
 		Ledger:        r.ledger.pruned(workflow.Now(ctx)),
 		StartedAt:     r.startedAt,
 		RegisteredAt:  r.registeredAt,
+		Webhooks:      r.webhookResume(),
 	}
 	return in
 }
@@ -969,6 +1006,10 @@ func (r *run) status(ctx workflow.Context) onboarding.Status {
 		LastError:               r.lastError,
 		PlaintextSecretsRefused: r.plaintextRefused,
 		PlaintextNote:           r.plaintextNote(),
+		WABAState:               r.hooks.wabaState,
+		WABAEvent:               r.hooks.wabaEvent,
+		LastNameUpdate:          r.hooks.nameUpdate,
+		ReregisterDue:           r.hooks.reregisterDue,
 		PendingOperations:       len(r.ops),
 		StartedAt:               r.startedAt,
 		UpdatedAt:               r.updatedAt,
