@@ -97,6 +97,7 @@ var scenarios = []scenario{
 	{name: "change-region", run: recordChangeRegion},
 	{name: "needs-attention-pin-mismatch", run: recordPINMismatch},
 	{name: "cancelled-awaiting-code", run: recordCancelled},
+	{name: "webhook-signals", run: recordWebhookSignals},
 	{name: "continue-as-new", run: recordContinueAsNew, devArgs: []string{
 		"--dynamic-config-value", fmt.Sprintf("limit.historyCount.suggestContinueAsNew=%d", suggestContinueAsNewAt)}},
 }
@@ -241,6 +242,7 @@ func startDevServer(t *testing.T, cli string, devArgs []string) (*testsuite.DevS
 			onboarding.SearchAttributeStage.ValueSet(""),
 			onboarding.SearchAttributeWABAID.ValueSet(""),
 			onboarding.SearchAttributePhoneNumberID.ValueSet(""),
+			onboarding.SearchAttributeWABAState.ValueSet(""),
 		),
 		ExtraArgs: append([]string{"--headless", "--http-port", fmt.Sprint(ports[1])}, devArgs...),
 		Stdout:    devLog,
@@ -405,6 +407,43 @@ func recordNameWait(t *testing.T, r *recorder) string {
 	require.NoError(t, r.sim.ApproveName(st.PhoneNumberID))
 	require.NoError(t, r.c.SkipWait(context.Background(), n))
 	r.waitStage(n, onboarding.StageRegistered)
+	return n
+}
+
+// recordWebhookSignals: Meta's webhooks as internal/webhooks passes them
+// on. The WABA is disabled while the name is pending; the name's approval
+// ends the name wait at once, the run parks before registering until the
+// WABA is reinstated (an older reinstatement is ignored); once registered,
+// an approved name change makes a reregister due.
+func recordWebhookSignals(t *testing.T, r *recorder) string {
+	n := r.onboard(recInput("5550100010"))
+	id := onboarding.WorkflowIDForE164(n)
+	signal := func(name string, arg any) {
+		require.NoError(t, r.tc.SignalWorkflow(context.Background(), id, "", name, arg))
+	}
+	st, code := r.waitCodeRequests(n, 1)
+	require.NoError(t, r.sim.SetNameStatus(st.PhoneNumberID, graph.NamePendingReview))
+	require.NoError(t, r.c.SignalCode(context.Background(), n, code))
+	r.waitSleep(n, onboarding.StageAwaitingNameApproval)
+	now := time.Now().UTC().Truncate(time.Second)
+	signal(onboarding.SignalWABAUpdate, onboarding.WABAUpdateInput{Event: "DISABLED_UPDATE", BanState: "DISABLE",
+		State: onboarding.WABAStateUnusable, EventTime: now, EventID: "rec-waba-1"})
+	r.waitFor(n, "the WABA marked unusable", func(st onboarding.Status) bool { return st.WABAState == onboarding.WABAStateUnusable })
+	require.NoError(t, r.sim.ApproveName(st.PhoneNumberID))
+	signal(onboarding.SignalNameUpdate, onboarding.NameUpdateInput{Decision: onboarding.NameDecisionApproved,
+		RequestedName: "Acme Replay", EventTime: now.Add(time.Second), EventID: "rec-name-1"})
+	r.waitFor(n, "a park on the unusable WABA", func(st onboarding.Status) bool {
+		return st.Stage == onboarding.StageNeedsAttention && strings.Contains(st.Detail, "cannot be used")
+	})
+	signal(onboarding.SignalWABAUpdate, onboarding.WABAUpdateInput{Event: "DISABLED_UPDATE", BanState: "REINSTATE",
+		State: onboarding.WABAStateUsable, EventTime: now.Add(-time.Hour), EventID: "rec-waba-0"})
+	signal(onboarding.SignalWABAUpdate, onboarding.WABAUpdateInput{Event: "DISABLED_UPDATE", BanState: "REINSTATE",
+		State: onboarding.WABAStateUsable, EventTime: now.Add(2 * time.Second), EventID: "rec-waba-2"})
+	r.waitStage(n, onboarding.StageRegistered)
+	require.NoError(t, r.sim.ReviewName(st.PhoneNumberID, graphsim.NameReview{Status: graph.NameApproved, Name: "Acme Replay Help"}))
+	signal(onboarding.SignalNameUpdate, onboarding.NameUpdateInput{Decision: onboarding.NameDecisionApproved,
+		RequestedName: "Acme Replay Help", EventTime: now.Add(3 * time.Second), EventID: "rec-name-2"})
+	r.waitFor(n, "a reregister due", func(st onboarding.Status) bool { return st.ReregisterDue == "Acme Replay Help" })
 	return n
 }
 
