@@ -135,6 +135,7 @@ func start(cli string) (*stack, error) {
 			onboarding.SearchAttributeStage.ValueSet(""),
 			onboarding.SearchAttributeWABAID.ValueSet(""),
 			onboarding.SearchAttributePhoneNumberID.ValueSet(""),
+			onboarding.SearchAttributeWABAState.ValueSet(""),
 		),
 		ExtraArgs: []string{"--headless"},
 		Stdout:    io.Discard,
@@ -148,6 +149,7 @@ func start(cli string) (*stack, error) {
 	// The simulator keeps its state in a file, as under make run, so a test
 	// can restart it (restartSim) behind the same address.
 	s.simState = filepath.Join(dir, "graphsim-state.json")
+	cleanups = append(cleanups, s.startWebhooks()) // before newSim: it posts to them
 	if s.sim, err = newSim(s.simState); err != nil {
 		return fail(err)
 	}

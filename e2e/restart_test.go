@@ -16,7 +16,8 @@ import (
 
 // newSim starts a simulator that keeps its state in path.
 func newSim(path string) (*graphsim.Server, error) {
-	sim := graphsim.New(graphsim.Options{Token: accessToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	sim := graphsim.New(graphsim.Options{Token: accessToken, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		WebhookURL: webhookURL, WebhookAppSecret: []byte(webhookAppSecret)})
 	if err := sim.PersistTo(path); err != nil {
 		sim.Close()
 		return nil, err
