@@ -10,8 +10,9 @@
 //
 // Keys are read from WA_CODEC_KEYS or WA_CODEC_KEYS_FILE (see package
 // internal/codec); the bearer token from WA_CODEC_AUTH_TOKEN or
-// WA_CODEC_AUTH_TOKEN_FILE. Flags default to the environment variables named
-// in their usage text.
+// WA_CODEC_AUTH_TOKEN_FILE; the workers' public seal keys, if any, from
+// WA_SEAL_PUBLIC_KEYS or WA_SEAL_PUBLIC_KEYS_FILE. Flags default to the
+// environment variables named in their usage text.
 package main
 
 import (
@@ -31,6 +32,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
@@ -76,6 +78,7 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 	namespaces := fs.String("namespaces", env(envNamespaces), "comma-separated `namespaces` to serve: endpoint URL .../NAMESPACE, or X-Namespace with a bare /decode; empty serves all (env "+envNamespaces+")")
 	tlsCert := fs.String("tls-cert", env(envTLSCert), "TLS certificate `file`; serve HTTPS when set with -tls-key (env "+envTLSCert+")")
 	tlsKey := fs.String("tls-key", env(envTLSKey), "TLS private key `file` (env "+envTLSKey+")")
+	sealKeysFile := fs.String("seal-public-keys-file", "", "`file` of the workers' public seal keys: /encode seals pin, code and backup.password with them (env "+seal.EnvPublicKeys+" or "+seal.EnvPublicKeys+secretenv.FileSuffix+")")
 	noAuth := fs.Bool("insecure-no-auth", false, "serve without a bearer token; local development on a loopback address only")
 	genKey := fs.Bool("generate-key", false, "print a new random base64 AES-256 key and exit")
 	if err := fs.Parse(args); err != nil {
@@ -99,6 +102,10 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 	keys, err := codec.LoadKeys(env, readFile)
 	if err != nil {
 		return fmt.Errorf("refusing to start without keys: %w", err)
+	}
+	sealer, err := loadSealer(env, readFile, *sealKeysFile)
+	if err != nil {
+		return err
 	}
 	token, err := loadToken(env, readFile)
 	if err != nil {
@@ -124,6 +131,7 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 		AllowedOrigins:       allowedOrigins,
 		Namespaces:           servedNamespaces,
 		Logger:               log,
+		Sealer:               sealer,
 	})
 	if err != nil {
 		return err
@@ -154,7 +162,12 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 		"primary_key_id", keys.PrimaryID(),
 		"origins", orDefaultList(allowedOrigins, codecserver.DefaultOrigins),
 		"namespaces", servedNamespaces,
+		"seal_key_id", sealKeyID(sealer),
 	)
+	if sealer == nil {
+		log.Warn("no public seal keys (" + seal.EnvPublicKeys + " or " + seal.EnvPublicKeys + secretenv.FileSuffix +
+			"): /encode will not seal pin, code and backup.password, so secrets sent with --codec-endpoint stay readable to anyone who can decode")
+	}
 
 	errc := make(chan error, 1)
 	go func() {
@@ -183,6 +196,42 @@ func run(ctx context.Context, args []string, env func(string) string, readFile f
 		return err
 	}
 	return nil
+}
+
+// loadSealer reads the workers' public seal keys, from file if the flag
+// names one; it returns nil without keys, as sealing on /encode is optional.
+// The private keys are refused outright: a codec server that held them
+// would show every sealed secret to whoever can call /decode.
+func loadSealer(env func(string) string, readFile func(string) ([]byte, error), file string) (*seal.Sealer, error) {
+	for _, name := range []string{seal.EnvPrivateKeys, seal.EnvPrivateKeys + secretenv.FileSuffix} {
+		if env(name) != "" {
+			return nil, fmt.Errorf("refusing to start with %s set: the codec server must never hold private seal keys; give it %s (the public keys) only", name, seal.EnvPublicKeys)
+		}
+	}
+	if file != "" {
+		if env(seal.EnvPublicKeys) != "" {
+			return nil, fmt.Errorf("-seal-public-keys-file conflicts with %s; drop one", seal.EnvPublicKeys)
+		}
+		getenv := env
+		env = func(name string) string {
+			if name == seal.EnvPublicKeys+secretenv.FileSuffix {
+				return file
+			}
+			return getenv(name)
+		}
+	}
+	s, err := seal.LoadSealer(env, readFile)
+	if errors.Is(err, seal.ErrNoKeys) {
+		return nil, nil
+	}
+	return s, err
+}
+
+func sealKeyID(s *seal.Sealer) string {
+	if s == nil {
+		return "none"
+	}
+	return s.KeyID()
 }
 
 // loadToken reads the bearer token by the rules of package secretenv; it is

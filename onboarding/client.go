@@ -19,6 +19,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/internal/validate"
 )
 
@@ -48,6 +49,8 @@ var ErrNoRun = errors.New("no onboarding run for this number")
 // A Client is safe for concurrent use; it is as cheap as the client.Client it
 // wraps is expensive, so build one per client.Client and share it.
 type Client struct {
+	sealer    *seal.Sealer // see seal.go
+	unsealed  bool
 	tc        client.Client
 	namespace string
 	uiBaseURL string
@@ -174,6 +177,9 @@ func (c *Client) Onboard(ctx context.Context, in OnboardInput) (Run, error) {
 	if in.Resume != nil {
 		return Run{}, &InputError{Field: "resume", Rule: "must be empty: only the workflow sets it when it continues as new"}
 	}
+	if err := c.sealOnboard(&in); err != nil {
+		return Run{}, err
+	}
 	id := WorkflowID(in.CountryCode, in.PhoneNumber)
 	run, err := c.tc.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:        id,
@@ -218,7 +224,7 @@ func (c *Client) CurrentRun(ctx context.Context, number string) (Run, error) {
 // SendCode submits an ownership code by update and waits for Meta's answer.
 // A code typed with a dash or spaces ("123-456") is accepted.
 func (c *Client) SendCode(ctx context.Context, number, code string) (CodeResult, error) {
-	id, in, err := codeInput(number, code)
+	id, in, err := c.codeInput(number, code)
 	if err != nil {
 		return CodeResult{}, err
 	}
@@ -230,20 +236,24 @@ func (c *Client) SendCode(ctx context.Context, number, code string) (CodeResult,
 // SignalCode delivers an ownership code by signal: it returns once Temporal
 // has recorded it, without knowing whether Meta accepts it (see Status).
 func (c *Client) SignalCode(ctx context.Context, number, code string) error {
-	id, in, err := codeInput(number, code)
+	id, in, err := c.codeInput(number, code)
 	if err != nil {
 		return err
 	}
 	return c.wrap(id, SignalVerificationCode, c.tc.SignalWorkflow(ctx, id, "", SignalVerificationCode, in))
 }
 
-func codeInput(number, code string) (string, CodeInput, error) {
+func (c *Client) codeInput(number, code string) (string, CodeInput, error) {
 	id, err := workflowIDFor(number)
-	code = validate.NormalizeCode(code)
-	if err := errors.Join(err, validate.Code("code", code)); err != nil {
+	if !seal.IsSealed(code) {
+		code = validate.NormalizeCode(code)
+		err = errors.Join(err, validate.Code("code", code))
+	}
+	if err != nil {
 		return "", CodeInput{}, err
 	}
-	return id, CodeInput{Code: code}, nil
+	code, err = c.sealSecret("code", seal.PurposeOwnershipCode, code)
+	return id, CodeInput{Code: code}, err
 }
 
 // ResendCode asks Meta for a new code, by in.Method if set.
@@ -331,6 +341,9 @@ func (c *Client) operation(ctx context.Context, id, name string, wait bool, args
 func (c *Client) FixInput(ctx context.Context, number string, fix FixInput) (Status, error) {
 	id, err := workflowIDFor(number)
 	if err := errors.Join(err, fix.Validate()); err != nil {
+		return Status{}, err
+	}
+	if fix.PIN, err = c.sealSecret("pin", seal.PurposePIN, fix.PIN); err != nil {
 		return Status{}, err
 	}
 	var st Status

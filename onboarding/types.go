@@ -56,7 +56,7 @@ type OnboardInput struct {
 	CountryCode   string     `json:"country_code"`     // dial code, digits, e.g. "1"
 	PhoneNumber   string     `json:"phone_number"`     // national number, digits
 	DisplayName   string     `json:"display_name"`     // verified_name
-	PIN           string     `json:"pin"`              // six digits; encrypted in history by the payload codec
+	PIN           string     `json:"pin"`              // six digits, sealed by Client (see WithSealer)
 	Region        string     `json:"region,omitempty"` // data_localization_region, "" for none
 	CodeMethod    CodeMethod `json:"code_method,omitempty"`
 	Language      string     `json:"language,omitempty"`
@@ -100,7 +100,7 @@ func (in OnboardInput) Validate() error {
 		validate.CountryCode("country_code", in.CountryCode),
 		validate.PhoneNumber("phone_number", in.CountryCode, in.PhoneNumber),
 		validate.DisplayName("display_name", in.DisplayName),
-		validate.PIN("pin", in.PIN),
+		validPIN("pin", in.PIN),
 		validate.Region("region", in.Region),
 		validate.CodeMethod("code_method", string(in.CodeMethod)),
 		validate.Language("language", in.Language),
@@ -227,7 +227,7 @@ type FixInput struct {
 func (f FixInput) Validate() error {
 	var errs []error
 	if f.PIN != "" {
-		errs = append(errs, validate.PIN("pin", f.PIN))
+		errs = append(errs, validPIN("pin", f.PIN))
 	}
 	errs = append(errs, validate.Region("region", f.Region))
 	if f.ClearRegion && f.Region != "" {

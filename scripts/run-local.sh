@@ -107,8 +107,11 @@ umask 022
 # `temporal server start-dev` cannot send a bearer token, so it runs without
 # one, on loopback only. WA_CODEC_REQUIRE_AUTH=1 requires the token in
 # .local/codec-token instead (for the temporal CLI's --codec-auth); the UI
-# then shows payloads encrypted.
-unset WA_CODEC_KEYS
+# then shows payloads encrypted. It gets the public seal keys, so that
+# `temporal ... --codec-endpoint` seals the PINs and codes it sends, and
+# never the private ones.
+unset WA_CODEC_KEYS WA_SEAL_PUBLIC_KEYS WA_SEAL_PRIVATE_KEYS WA_SEAL_PRIVATE_KEYS_FILE
+export WA_SEAL_PUBLIC_KEYS_FILE="$LOCAL/seal-public-keys"
 if [ "${WA_CODEC_REQUIRE_AUTH:-}" = 1 ]; then
 	WA_CODEC_KEYS_FILE="$LOCAL/codec-keys" WA_CODEC_AUTH_TOKEN_FILE="$LOCAL/codec-token" \
 		"$BIN/codecserver" -addr "$CODEC_ADDR" >"$LOCAL/codecserver.log" 2>&1 &

@@ -88,6 +88,10 @@ func selfName(argv0 string) string {
 }
 
 func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), error) {
+	sealing, err := sealOption(e)
+	if err != nil {
+		return nil, nil, err
+	}
 	// The CLI's own output is the report; SDK chatter below warnings would
 	// bury it.
 	logger, err := temporalconn.NewLogger(e.getenv, temporalconn.LoggerDefaults{Format: "console", Level: zapcore.WarnLevel})
@@ -99,7 +103,7 @@ func dialTemporal(ctx context.Context, e *env) (*onboarding.Client, func(), erro
 		_ = logger.Sync()
 		return nil, nil, dialError(info, err)
 	}
-	oc := onboarding.NewClient(c, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)),
+	oc := onboarding.NewClient(c, sealing, onboarding.WithNamespace(info.Namespace), onboarding.WithUIBaseURL(e.getenv(envUIURL)),
 		onboarding.WithAddress(info.HostPort))
 	return oc, func() { c.Close(); _ = logger.Sync() }, nil
 }
@@ -229,6 +233,10 @@ Environment:
                           no encryption (throwaway dev servers only)
   TEMPORAL_UI_URL         Temporal UI for links (default http://localhost:8233)
   WA_PIN                  two-step PIN for onboard and fix --new-pin
+  WA_SEAL_PUBLIC_KEYS or
+  WA_SEAL_PUBLIC_KEYS_FILE
+                          workers' public keys: PINs and codes are sealed with
+                          them (required by onboard, verify, fix --new-pin)
   LOG_FORMAT, LOG_LEVEL   SDK log output (console, warn by default)
 
 Exit status: 0 done, 1 failed, 2 bad input.

@@ -309,7 +309,7 @@ func TestOnboardFlagsReachTheInput(t *testing.T) {
 		"--migrate", "--code-wait", "2h", "--name-check-interval", "5m", "--preverified-id", "42")
 	require.NoError(t, err)
 	var got onboarding.OnboardInput
-	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}))
+	_, err = inv.do(context.Background(), onboarding.NewClient(capturingTemporal{got: &got}, onboarding.WithUnsealedSecrets()))
 	require.ErrorContains(t, err, "not started")
 	assert.Equal(t, onboarding.OnboardInput{
 		WABAID: "100000000000001", CountryCode: "1", PhoneNumber: "5551234567", DisplayName: "Acme Support",

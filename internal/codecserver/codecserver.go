@@ -20,6 +20,10 @@
 //     when the namespace is only the CLI's implicit default, both are
 //     empty: "{namespace}" becomes "" and X-Namespace is sent empty.
 //     Endpoints with the namespace written out work in every case.
+//
+// Given the workers' public seal keys (Options.Sealer), /encode also seals
+// the secrets in the JSON payloads it is sent, so that callers using the
+// temporal CLI send them sealed; see Options.Sealer.
 package codecserver
 
 import (
@@ -38,6 +42,8 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/converter"
+
+	"github.com/wa-onboarding/onboarding/internal/seal"
 )
 
 // DefaultMaxBodyBytes bounds request bodies when Options.MaxBodyBytes is zero.
@@ -87,6 +93,12 @@ type Options struct {
 	// Logger receives one record per request; nil discards them. Records
 	// never contain bodies or credentials.
 	Logger *slog.Logger
+	// Sealer, if set, seals secrets in the JSON objects sent to /encode
+	// before Codec encrypts them: top-level "pin" and "code" strings and
+	// "backup"."password", matched without regard to case as Go's
+	// encoding/json does. Give it only public keys: /decode never opens
+	// sealed values.
+	Sealer *seal.Sealer
 }
 
 type handler struct {
@@ -111,8 +123,12 @@ func New(opts Options) (http.Handler, error) {
 	case opts.Token != "" && opts.AllowUnauthenticated:
 		return nil, errors.New("codecserver: Options.Token and Options.AllowUnauthenticated are mutually exclusive")
 	}
+	codec := opts.Codec
+	if opts.Sealer != nil {
+		codec = sealingCodec{PayloadCodec: codec, sealer: opts.Sealer}
+	}
 	h := &handler{
-		codec:   converter.NewPayloadCodecHTTPHandler(opts.Codec),
+		codec:   converter.NewPayloadCodecHTTPHandler(codec),
 		noAuth:  opts.AllowUnauthenticated,
 		origins: make(map[string]bool),
 		maxBody: opts.MaxBodyBytes,
