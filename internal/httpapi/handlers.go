@@ -56,6 +56,15 @@ func number(r *http.Request) (string, error) {
 	return onboarding.NormalizeE164(r.PathValue("number"))
 }
 
+// pathNumber is the path's number in E.164 if it is one, else as given:
+// the Client refuses it then, together with the other refused fields.
+func pathNumber(r *http.Request) string {
+	if n, err := number(r); err == nil {
+		return n
+	}
+	return r.PathValue("number")
+}
+
 // waitParams reads ?wait= and ?timeout=.
 func (h *handler) waitParams(r *http.Request) (bool, time.Duration, error) {
 	q := r.URL.Query()
@@ -170,10 +179,10 @@ func (h *handler) cancel(w http.ResponseWriter, r *http.Request) (int, any, erro
 }
 
 func (h *handler) sendCode(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	n, nerr := number(r)
+	n := pathNumber(r)
 	wait, timeout, werr := h.waitParams(r)
 	var in onboarding.CodeInput
-	if err := errors.Join(nerr, werr, decode(w, r, &in, maxBody, true)); err != nil {
+	if err := errors.Join(werr, decode(w, r, &in, maxBody, true)); err != nil {
 		return 0, nil, err
 	}
 	ctx, cancel := bounded(r, timeout)
@@ -192,9 +201,9 @@ func (h *handler) sendCode(w http.ResponseWriter, r *http.Request) (int, any, er
 }
 
 func (h *handler) resendCode(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	n, nerr := number(r)
+	n := pathNumber(r)
 	var in onboarding.ResendInput
-	if err := errors.Join(nerr, decode(w, r, &in, maxBody, false)); err != nil {
+	if err := decode(w, r, &in, maxBody, false); err != nil {
 		return 0, nil, err
 	}
 	ctx, cancel := bounded(r, h.wait)
@@ -215,12 +224,13 @@ type changeRegionBody struct {
 }
 
 func (h *handler) changeRegion(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	n, nerr := number(r)
+	n := pathNumber(r)
 	wait, timeout, werr := h.waitParams(r)
 	var in changeRegionBody
-	err := errors.Join(nerr, werr, decode(w, r, &in, maxBody, true))
+	err := errors.Join(werr, decode(w, r, &in, maxBody, true))
 	if err == nil && in.Region == nil {
-		err = &onboarding.InputError{Field: "region", Rule: `is required: a region such as "CH", or "" to turn local storage off`}
+		_, nerr := number(r)
+		err = errors.Join(nerr, &onboarding.InputError{Field: "region", Rule: `is required: a region such as "CH", or "" to turn local storage off`})
 	}
 	if err != nil {
 		return 0, nil, err
@@ -241,12 +251,12 @@ func (h *handler) deregister(w http.ResponseWriter, r *http.Request) (int, any, 
 
 func (h *handler) bareOperation(w http.ResponseWriter, r *http.Request, what string,
 	op func(context.Context, string, bool) (onboarding.OperationResult, error)) (int, any, error) {
-	n, nerr := number(r)
+	n := pathNumber(r)
 	wait, timeout, werr := h.waitParams(r)
 	// No body is expected; one that is there must still be an empty JSON
 	// object, so that a caller's misplaced fields are not ignored.
 	var none struct{}
-	if err := errors.Join(nerr, werr, decode(w, r, &none, maxBody, false)); err != nil {
+	if err := errors.Join(werr, decode(w, r, &none, maxBody, false)); err != nil {
 		return 0, nil, err
 	}
 	return h.operation(w, r, n, what, wait, timeout, func(ctx context.Context) (onboarding.OperationResult, error) {
@@ -284,10 +294,10 @@ func regionName(region string) string {
 }
 
 func (h *handler) fix(w http.ResponseWriter, r *http.Request) (int, any, error) {
-	n, nerr := number(r)
+	n := pathNumber(r)
 	_, timeout, werr := h.waitParams(r)
 	var in onboarding.FixInput
-	if err := errors.Join(nerr, werr, decode(w, r, &in, maxBody, false)); err != nil {
+	if err := errors.Join(werr, decode(w, r, &in, maxBody, false)); err != nil {
 		return 0, nil, err
 	}
 	ctx, cancel := bounded(r, timeout)
