@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -186,13 +187,17 @@ func writeJSON(w http.ResponseWriter, status int, contentType string, v any) {
 	if status == 0 { // the route wrote its answer itself
 		return
 	}
-	b, err := json.Marshal(v)
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // "<token>" reads better than "\u003ctoken\u003e"
+	err := enc.Encode(v)
+	b := buf.Bytes()
 	if err != nil {
-		status, b = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal","detail":"cannot encode the answer"}`)
+		status, b = http.StatusInternalServerError, []byte(`{"type":"about:blank","title":"Internal Server Error","status":500,"code":"internal","detail":"cannot encode the answer"}`+"\n")
 		contentType = "application/problem+json"
 	}
 	w.Header().Set("Content-Type", contentType)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
-	_, _ = w.Write(append(b, '\n'))
+	_, _ = w.Write(b)
 }
