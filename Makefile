@@ -39,7 +39,7 @@ $(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
 	cd tools/temporal && CGO_ENABLED=0 $(GO) build -ldflags '-s -w -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)' -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
 
 build:
-	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver ./sealkey
+	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver ./sealkey ./gateway
 
 # The whole stack on this machine: Temporal dev server (state in .local/,
 # kept across restarts), codec server for the UI, Graph API simulator unless

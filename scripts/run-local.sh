@@ -11,7 +11,7 @@
 #
 # Environment, for tests and a second stack on one machine: RUN_LOCAL_DIR
 # (state, default .local), RUN_LOCAL_TEMPORAL_PORT, RUN_LOCAL_UI_PORT,
-# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR.
+# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR, RUN_LOCAL_GATEWAY_ADDR.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -26,6 +26,7 @@ TEMPORAL_PORT="${RUN_LOCAL_TEMPORAL_PORT:-7233}"
 UI_PORT="${RUN_LOCAL_UI_PORT:-8233}"
 CODEC_ADDR="${RUN_LOCAL_CODEC_ADDR:-127.0.0.1:8081}"
 SIM_ADDR="${RUN_LOCAL_SIM_ADDR:-127.0.0.1:8090}"
+GATEWAY_ADDR="${RUN_LOCAL_GATEWAY_ADDR:-127.0.0.1:8088}"
 
 if [ -t 2 ]; then
 	say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
@@ -64,13 +65,13 @@ trap 'exit 129' HUP
 
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 
-for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
+for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR" "$GATEWAY_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
 say "pid $$; Ctrl-C or \`kill $$\` stops the stack"
-say "building bin/ (worker, starter, simulator, codecserver, sealkey)"
-"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey
+say "building bin/ (worker, starter, simulator, codecserver, sealkey, gateway)"
+"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey ./gateway
 
 # .local holds the dev payload key, the codec token, the Temporal database
 # and the logs; it is git-ignored and survives restarts.
@@ -100,6 +101,9 @@ if [ ! -s "$LOCAL/seal-public-keys" ] || [ "$LOCAL/seal-private-keys" -nt "$LOCA
 fi
 if [ ! -s "$LOCAL/codec-token" ]; then
 	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
+fi
+if [ ! -s "$LOCAL/api-token" ]; then
+	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/api-token"
 fi
 umask 022
 
@@ -187,6 +191,12 @@ export WA_CODEC_KEYS_FILE="$LOCAL/codec-keys"
 unset WA_SEAL_PRIVATE_KEYS
 export WA_SEAL_PRIVATE_KEYS_FILE="$LOCAL/seal-private-keys"
 export LOG_FORMAT="${LOG_FORMAT:-console}"
+# The HTTP API (and, once mounted, Meta's webhooks): the public seal keys
+# exported above seal PINs and codes; the bearer token is .local/api-token.
+WA_GATEWAY_ADDR="$GATEWAY_ADDR" WA_API_TOKEN='' WA_API_TOKEN_FILE="$LOCAL/api-token" \
+	"$BIN/gateway" >"$LOCAL/gateway.log" 2>&1 &
+pids+=($!)
+say "HTTP API on http://$GATEWAY_ADDR (token in .local/api-token, log .local/gateway.log)"
 # The worker runs as a job waited for, not exec'd nor in the foreground, so
 # that a signal to this script alone also reaches the trap at once; the
 # trap then stops the worker gracefully with the rest.
