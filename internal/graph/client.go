@@ -407,7 +407,7 @@ func (c *Client) call(ctx context.Context, op, method, path string, q url.Values
 		return c.redact(DecodeError(op, status, header, data), secrets)
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return c.redact(&Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(header),
+		return c.redact(&Error{Op: op, HTTPStatus: status,
 			Err: fmt.Errorf("%w: %w", ErrMalformedResponse, err)}, secrets)
 	}
 	return nil

@@ -24,7 +24,7 @@ type Class int
 const (
 	ClassUnknown                  Class = iota // not a Graph error at all
 	ClassWindowExhausted                       // 133016: 10 register or deregister calls per 72 h spent
-	ClassThrottled                             // 4, 80007, HTTP 429: app or WABA call-rate limit
+	ClassThrottled                             // 4, 80007, 80008, 130429, HTTP 429: app or WABA call-rate limit
 	ClassTransient                             // 1, 2, 131000, 133004, 2494100, 5xx, transport errors, bad bodies
 	ClassWrongCode                             // 136025: wrong or expired ownership code
 	ClassPINMismatch                           // 133005: two-step PIN does not match
@@ -41,20 +41,25 @@ const (
 // failure or unreadable answer wrapped in the same shape. Its Error string
 // never contains the access token or a PIN.
 type Error struct {
-	HTTPStatus  int           // 0 for transport errors
-	Code        int           // error.code; 0 when the answer had no envelope
-	Subcode     int           // error.error_subcode (deprecated by Meta, still seen)
-	Type        string        // error.type, e.g. OAuthException
-	Message     string        // error.message
-	Details     string        // error.error_data.details
-	UserTitle   string        // error.error_user_title
-	UserMessage string        // error.error_user_msg
-	FBTraceID   string        // error.fbtrace_id
-	IsTransient bool          // error.is_transient
-	HasEnvelope bool          // the answer carried a decodable {"error":{...}} object
-	RetryAfter  time.Duration // from Retry-After or X-Business-Use-Case-Usage, 0 when absent
-	Op          string        // the call that failed, e.g. "register"
-	Err         error         // underlying transport or decoding error, if any
+	HTTPStatus  int    // 0 for transport errors
+	Code        int    // error.code; 0 when the answer had no envelope
+	Subcode     int    // error.error_subcode (deprecated by Meta, still seen)
+	Type        string // error.type, e.g. OAuthException
+	Message     string // error.message
+	Details     string // error.error_data.details
+	UserTitle   string // error.error_user_title
+	UserMessage string // error.error_user_msg
+	FBTraceID   string // error.fbtrace_id
+	IsTransient bool   // error.is_transient
+	HasEnvelope bool   // the answer carried a decodable {"error":{...}} object
+	// RetryAfter is the wait Meta asked for on a throttle (ClassThrottled)
+	// or a transient 503: the longer of Retry-After (seconds or an HTTP
+	// date) and the largest estimated_time_to_regain_access (minutes) in
+	// X-Business-Use-Case-Usage. It is 0 when Meta named no wait, and on
+	// every other error, where a usage header says nothing about retrying.
+	RetryAfter time.Duration
+	Op         string // the call that failed, e.g. "register"
+	Err        error  // underlying transport or decoding error, if any
 }
 
 // Sentinel causes carried in Error.Err. Test for them with errors.Is.
@@ -189,7 +194,7 @@ func (e *Error) Class() Class {
 	switch e.Code {
 	case 133016:
 		return ClassWindowExhausted
-	case 4, 80007, 130429:
+	case 4, 80007, 80008, 130429:
 		return ClassThrottled
 	case 136025:
 		return ClassWrongCode
@@ -252,8 +257,8 @@ func Classify(err error) Class {
 // deregister calls allowed per number in 72 hours are spent.
 func IsWindowExhausted(err error) bool { return Classify(err) == ClassWindowExhausted }
 
-// IsThrottled reports whether err is a call-rate limit (4, 80007, 130429,
-// HTTP 429). See Error.RetryAfter for how long Meta asked to wait.
+// IsThrottled reports whether err is a call-rate limit (4, 80007, 80008,
+// 130429, HTTP 429). See Error.RetryAfter for how long Meta asked to wait.
 func IsThrottled(err error) bool { return Classify(err) == ClassThrottled }
 
 // IsTransient reports whether err is worth a bounded retry with backoff. It
@@ -313,12 +318,18 @@ func (c Class) String() string {
 
 // DecodeError turns a non-2xx Graph answer into an *Error. It reads Meta's
 // envelope leniently (code and subcode as numbers or strings, fields of the
-// wrong type skipped), takes RetryAfter from the Retry-After or
-// X-Business-Use-Case-Usage header, and never panics: a body it cannot read
-// yields an *Error without envelope whose Err wraps ErrMalformedResponse.
-// header may be nil.
+// wrong type skipped), takes RetryAfter from the Retry-After and
+// X-Business-Use-Case-Usage headers on throttles and transient 503s, and
+// never panics: a body it cannot read yields an *Error without envelope
+// whose Err wraps ErrMalformedResponse. header may be nil.
 func DecodeError(op string, status int, header http.Header, body []byte) *Error {
-	e := &Error{Op: op, HTTPStatus: status, RetryAfter: retryAfter(header)}
+	e := decodeBody(op, status, body)
+	e.hint(header)
+	return e
+}
+
+func decodeBody(op string, status int, body []byte) *Error {
+	e := &Error{Op: op, HTTPStatus: status}
 	if len(bytes.TrimSpace(body)) == 0 {
 		e.Err = fmt.Errorf("%w: empty", ErrMalformedResponse)
 		return e
@@ -396,6 +407,18 @@ func flexBool(raw json.RawMessage) bool {
 	return false
 }
 
+// hint sets RetryAfter from the headers when e is a throttle or a transient
+// 503, the answers on which Meta's wait means "come back then".
+func (e *Error) hint(h http.Header) {
+	switch c := e.Class(); {
+	case c == ClassThrottled, c == ClassTransient && e.HTTPStatus == http.StatusServiceUnavailable:
+		e.RetryAfter = retryAfter(h)
+	}
+}
+
+// timeNow is time.Now, replaced in tests of HTTP-date Retry-After.
+var timeNow = time.Now
+
 // retryAfter returns the longest wait the headers ask for: Retry-After in
 // seconds or as an HTTP date, and the largest estimated_time_to_regain_access
 // (minutes) in X-Business-Use-Case-Usage.
@@ -408,7 +431,7 @@ func retryAfter(h http.Header) time.Duration {
 		if secs, err := strconv.ParseInt(v, 10, 64); err == nil {
 			d = clampWait(float64(secs), time.Second)
 		} else if t, err := http.ParseTime(v); err == nil {
-			d = clampWait(float64(time.Until(t)), 1)
+			d = clampWait(float64(t.Sub(timeNow())), 1)
 		}
 	}
 	if v := h.Get("X-Business-Use-Case-Usage"); v != "" {

@@ -28,6 +28,10 @@ func envelope(code, subcode int, typ, msg, details, trace string) string {
 	return string(b)
 }
 
+// metaUsageExample is the X-Business-Use-Case-Usage example of Meta's
+// OpenAPI document (components.headers.x-business-use-case-usage).
+const metaUsageExample = `{"102290129340398":[{"type":"whatsapp_business_management","call_count":1,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0},{"type":"whatsapp","call_count":1,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":0}]}`
+
 func TestDecodeError(t *testing.T) {
 	usage := `{"102290129340398":[{"type":"whatsapp","call_count":100,"total_cputime":1,"total_time":1,"estimated_time_to_regain_access":5},{"type":"whatsapp","call_count":100,"estimated_time_to_regain_access":62}]}`
 	tests := []struct {
@@ -169,8 +173,25 @@ func TestDecodeError(t *testing.T) {
 		{name: "JSON array", status: 400, body: `[1,2]`, class: ClassTransient, malformed: true},
 		{name: "absurd Retry-After is capped", status: 429, header: http.Header{"Retry-After": {"99999999999999"}}, body: envelope(4, 0, "", "", "", ""), class: ClassThrottled, code: 4, retryAfter: maxRetryAfter, hasEnvelope: true},
 		{name: "negative Retry-After is ignored", status: 429, header: http.Header{"Retry-After": {"-5"}}, body: envelope(4, 0, "", "", "", ""), class: ClassThrottled, code: 4, hasEnvelope: true},
+		{
+			name:   "business use case limit 80008 with usage over two businesses",
+			status: 400,
+			header: http.Header{"X-Business-Use-Case-Usage": {`{"1":[{"type":"whatsapp_business_management","estimated_time_to_regain_access":3}],"2":[{"type":"whatsapp","estimated_time_to_regain_access":"45"}]}`}},
+			body:   envelope(80008, 0, "OAuthException", "(#80008) There have been too many calls to this WhatsApp Business account.", "", ""),
+			class:  ClassThrottled, code: 80008, retryAfter: 45 * time.Minute, hasEnvelope: true,
+		},
+		{name: "Meta's documented idle usage header asks no wait", status: 429, header: http.Header{"X-Business-Use-Case-Usage": {metaUsageExample}}, body: envelope(80007, 0, "", "", "", ""), class: ClassThrottled, code: 80007, hasEnvelope: true},
+		{name: "Retry-After as an HTTP date", status: 429, header: http.Header{"Retry-After": {"Sun, 01 Mar 2026 09:10:00 GMT"}}, body: envelope(4, 0, "", "", "", ""), class: ClassThrottled, code: 4, retryAfter: 10 * time.Minute, hasEnvelope: true},
+		{name: "Retry-After as a past HTTP date", status: 429, header: http.Header{"Retry-After": {"Sun, 01 Mar 2026 08:00:00 GMT"}}, body: envelope(4, 0, "", "", "", ""), class: ClassThrottled, code: 4, hasEnvelope: true},
+		{name: "503 page with Retry-After", status: 503, header: http.Header{"Retry-After": {"30"}}, body: "<html>503 Service Unavailable</html>", class: ClassTransient, retryAfter: 30 * time.Second, malformed: true},
+		{name: "503 code 2 with Retry-After", status: 503, header: http.Header{"Retry-After": {"20"}}, body: envelope(2, 0, "", "Service temporarily unavailable", "", ""), class: ClassTransient, code: 2, retryAfter: 20 * time.Second, hasEnvelope: true},
+		{name: "no wait on a 500", status: 500, header: http.Header{"Retry-After": {"20"}}, body: envelope(1, 0, "", "", "", ""), class: ClassTransient, code: 1, hasEnvelope: true},
+		{name: "no wait on a refusal that carries a usage header", status: 400, header: http.Header{"X-Business-Use-Case-Usage": {usage}}, body: envelope(136025, 0, "", "", "", ""), class: ClassWrongCode, code: 136025, hasEnvelope: true},
+		{name: "no wait on 133016 even on a 429", status: 429, header: http.Header{"Retry-After": {"60"}}, body: envelope(133016, 0, "", "", "", ""), class: ClassWindowExhausted, code: 133016, hasEnvelope: true},
 		{name: "garbage usage header is ignored", status: 429, header: http.Header{"X-Business-Use-Case-Usage": {`{"1":"x"}`}}, body: envelope(80007, 0, "", "", "", ""), class: ClassThrottled, code: 80007, hasEnvelope: true},
 	}
+	defer func(f func() time.Time) { timeNow = f }(timeNow)
+	timeNow = func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			e := DecodeError("register", tt.status, tt.header, []byte(tt.body))

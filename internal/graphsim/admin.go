@@ -27,7 +27,7 @@ var AdminPaths = []string{
 	"GET    /_sim/codes?number=+15551234567          the same, by phone number",
 	"GET    /_sim/calls                              the Graph call log (pin and code masked)",
 	"GET    /_sim/faults                             pending faults",
-	"POST   /_sim/faults                             inject a fault (JSON Fault)",
+	"POST   /_sim/faults                             inject a fault (JSON Fault), e.g. {\"kind\":\"lost_answer\",\"endpoint\":\"verify_code\",\"times\":1,\"answer\":\"drop\"}",
 	"DELETE /_sim/faults                             clear every fault",
 	"GET    /_sim/clock                              the simulator's time",
 	"POST   /_sim/clock/advance?d=72h                move a fake clock forward (only with a fake clock)",

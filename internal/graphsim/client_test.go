@@ -203,6 +203,16 @@ func TestClientErrorClasses(t *testing.T) {
 		require.Equal(t, 80007, ge.Code)
 		require.Equal(t, 30*time.Minute, ge.RetryAfter)
 
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultThrottle, Code: 80008, Endpoint: graphsim.EndpointRegister, Times: 1, RetryAfter: 5 * time.Minute}))
+		ge = requireClass(t, f.client.Register(ctx, id, reg), graph.ClassThrottled)
+		require.Equal(t, 80008, ge.Code)
+		require.Equal(t, 5*time.Minute, ge.RetryAfter)
+
+		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusServiceUnavailable, Times: 1, RetryAfter: 45 * time.Second}))
+		_, err = f.client.GetPhoneNumber(ctx, id)
+		ge = requireClass(t, err, graph.ClassTransient)
+		require.Equal(t, 45*time.Second, ge.RetryAfter, "a 503 page's Retry-After")
+
 		require.NoError(t, f.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, HTTPStatus: http.StatusTooManyRequests, Times: 1}))
 		_, err = f.client.GetPhoneNumber(ctx, id)
 		ge = requireClass(t, err, graph.ClassThrottled)

@@ -22,8 +22,10 @@ const (
 	// a load balancer in front of the Graph API does.
 	FaultStatus FaultKind = "status"
 	// FaultThrottle answers HTTP 429 (or HTTPStatus) with code 4 (or Code,
-	// e.g. 80007) in Meta's envelope. Code 4 carries Retry-After, 80007 an
-	// X-Business-Use-Case-Usage header with estimated_time_to_regain_access.
+	// e.g. 80007) in Meta's envelope. Codes 80007 and 80008 carry an
+	// X-Business-Use-Case-Usage header whose estimated_time_to_regain_access
+	// (minutes) says when to come back, as Meta's business use case limits
+	// do; any other code carries Retry-After (seconds) and X-App-Usage.
 	FaultThrottle FaultKind = "throttle"
 	// FaultHang never answers: the request is held until the client gives
 	// up (its context deadline or a closed connection) or the Server is
@@ -35,6 +37,26 @@ const (
 	// FaultError answers Meta's envelope with Code, Subcode and HTTPStatus
 	// (400 when 0, 401 for 190).
 	FaultError FaultKind = "error"
+	// FaultLostAnswer carries the call out exactly as without the fault
+	// (the number is added, the code sent, the register counted in the
+	// 72-hour window...) and then loses Meta's answer the way Answer says.
+	// It is the case a client cannot tell from a call that never reached
+	// Meta, and that a retry must not treat as "nothing happened".
+	FaultLostAnswer FaultKind = "lost_answer"
+)
+
+// How a FaultLostAnswer loses the answer, in Fault.Answer.
+const (
+	// AnswerDrop closes the connection without writing a byte of the
+	// answer, as a connection reset between Meta and the client does. It
+	// is the default.
+	AnswerDrop = "drop"
+	// AnswerStatus answers a 502 HTML page, as a proxy that lost its
+	// upstream does.
+	AnswerStatus = "status"
+	// AnswerHang holds the request until the client gives up or the
+	// Server is closed, as an answer lost in a stalled connection is.
+	AnswerHang = "hang"
 )
 
 // Fault makes the simulator answer some calls wrongly on purpose. Faults are
@@ -60,14 +82,19 @@ type Fault struct {
 	Message    string `json:"message,omitempty"`
 	Details    string `json:"details,omitempty"`
 	Transient  bool   `json:"is_transient,omitempty"`
-	// RetryAfter is advertised by FaultThrottle; 60s when 0.
+	// RetryAfter is advertised by FaultThrottle (60s when 0) and, when set,
+	// by FaultStatus as a Retry-After header.
 	RetryAfter time.Duration `json:"retry_after,omitempty"`
 	// Body replaces the body of FaultStatus and FaultMalformed.
 	Body string `json:"body,omitempty"`
 	// Counted makes a register or deregister call answered by the fault
 	// still count toward the 10-per-72-hours window, as a request Meta
-	// received but failed to answer would.
+	// received but failed to answer would. FaultLostAnswer always counts:
+	// it carries the whole call out.
 	Counted bool `json:"counted,omitempty"`
+	// Answer is how FaultLostAnswer loses the answer: AnswerDrop (when
+	// empty), AnswerStatus or AnswerHang.
+	Answer string `json:"answer,omitempty"`
 }
 
 // UnmarshalJSON accepts retry_after as a Go duration string ("90s") or
@@ -120,6 +147,15 @@ type faultEntry struct {
 func (s *Server) InjectFault(f Fault) error {
 	switch f.Kind {
 	case FaultStatus, FaultThrottle, FaultHang, FaultMalformed:
+	case FaultLostAnswer:
+		switch f.Answer {
+		case "":
+			f.Answer = AnswerDrop
+		case AnswerDrop, AnswerStatus, AnswerHang:
+		default:
+			return fmt.Errorf("graphsim: unknown answer %q for a lost_answer fault (want %s, %s or %s)",
+				f.Answer, AnswerDrop, AnswerStatus, AnswerHang)
+		}
 	case FaultError:
 		if f.Code == 0 {
 			return fmt.Errorf("graphsim: an error fault needs a code")
@@ -133,11 +169,14 @@ func (s *Server) InjectFault(f Fault) error {
 	if f.Times < 0 {
 		return fmt.Errorf("graphsim: times must be >= 0")
 	}
+	if f.Answer != "" && f.Kind != FaultLostAnswer {
+		return fmt.Errorf("graphsim: answer is only for a lost_answer fault")
+	}
 	s.mu.Lock()
 	s.faults = append(s.faults, &faultEntry{Fault: f, left: f.Times})
 	s.mu.Unlock()
 	s.log.Info("fault injected", "kind", f.Kind, "endpoint", orAll(f.Endpoint), "number", orAll(f.Number),
-		"times", f.Times, "code", f.Code, "http_status", f.HTTPStatus)
+		"times", f.Times, "code", f.Code, "http_status", f.HTTPStatus, "answer", f.Answer)
 	return nil
 }
 
@@ -198,7 +237,7 @@ func (s *Server) takeFault(rt route, p params) *Fault {
 			}
 		}
 		f := e.Fault
-		if f.Counted && (rt.endpoint == EndpointRegister || rt.endpoint == EndpointDeregister) {
+		if f.Counted && f.Kind != FaultLostAnswer && (rt.endpoint == EndpointRegister || rt.endpoint == EndpointDeregister) {
 			if n := s.numbers[rt.id]; n != nil && n.deletedAt.IsZero() {
 				_ = s.countWindow(n, rt.endpoint)
 			}
@@ -214,26 +253,16 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 	case FaultHang:
 		call.HTTPStatus = 0
 		s.record(call)
-		s.log.Warn("fault: holding the request until the client gives up", "endpoint", call.Endpoint,
-			"path", call.Path)
-		select {
-		case <-r.Context().Done():
-		case <-s.done:
-		}
-		s.log.Warn("fault: hung request released", "endpoint", call.Endpoint, "path", call.Path,
-			"held", time.Since(start).Round(time.Millisecond))
+		s.hold(r, call, start)
 	case FaultStatus:
 		status := cmp0(f.HTTPStatus, http.StatusInternalServerError)
 		body, ct := f.Body, "text/plain; charset=utf-8"
 		if body == "" {
-			switch status {
-			case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
-				ct = "text/html; charset=utf-8"
-				body = fmt.Sprintf("<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>%d %s</h1><p>Sorry, something went wrong.</p></body></html>\n",
-					status, http.StatusText(status))
-			default:
-				body = http.StatusText(status) + "\n"
-			}
+			ct, body = proxyPage(status)
+		}
+		if f.RetryAfter > 0 {
+			// A 503 from Meta's edge may say when to come back.
+			w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(f.RetryAfter.Seconds()))))
 		}
 		s.finishRaw(w, r, call, status, ct, body, start)
 	case FaultMalformed:
@@ -254,11 +283,14 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 		if retry <= 0 {
 			retry = time.Minute
 		}
-		if code == 80007 {
+		if code == 80007 || code == 80008 {
+			// Business use case throttles: Meta says when access comes
+			// back in X-Business-Use-Case-Usage, keyed by the business
+			// object (here the WABA), in minutes.
 			if e.Message == "" {
-				e.Message = "(#80007) There have been too many calls to this WhatsApp Business account. Wait a bit and try again."
+				e.Message = fmt.Sprintf("(#%d) There have been too many calls to this WhatsApp Business account. Wait a bit and try again. For more info, please refer to https://developers.facebook.com/docs/graph-api/overview/rate-limiting.", code)
 			}
-			usage := map[string][]map[string]any{call.WABAID + call.PhoneNumberID: {{
+			usage := map[string][]map[string]any{s.businessOf(call): {{
 				"type": "whatsapp_business_management", "call_count": 100, "total_cputime": 1, "total_time": 1,
 				"estimated_time_to_regain_access": int(math.Ceil(retry.Minutes())),
 			}}}
@@ -279,6 +311,68 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, f *Fault, ca
 			e.Message = fmt.Sprintf("(#%d) Simulated error", f.Code)
 		}
 		s.finish(w, r, call, fail(e), start)
+	}
+}
+
+// businessOf is the WABA a call is about: the key of Meta's
+// X-Business-Use-Case-Usage header.
+func (s *Server) businessOf(call Call) string {
+	if call.WABAID != "" {
+		return call.WABAID
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := s.numbers[call.PhoneNumberID]; n != nil && n.wabaID != "" {
+		return n.wabaID
+	}
+	return call.PhoneNumberID
+}
+
+// hold keeps a request unanswered until its client gives up or the Server
+// is closed. It holds no lock.
+func (s *Server) hold(r *http.Request, call Call, start time.Time) {
+	s.log.Warn("fault: holding the request until the client gives up", "endpoint", call.Endpoint,
+		"path", call.Path)
+	select {
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	s.log.Warn("fault: hung request released", "endpoint", call.Endpoint, "path", call.Path,
+		"held", time.Since(start).Round(time.Millisecond))
+}
+
+// proxyPage is the body a load balancer in front of the Graph API answers
+// with: an HTML page for 502, 503 and 504, plain text otherwise.
+func proxyPage(status int) (contentType, body string) {
+	switch status {
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return "text/html; charset=utf-8", fmt.Sprintf("<!DOCTYPE html>\n<html><head><title>Error</title></head><body><h1>%d %s</h1><p>Sorry, something went wrong.</p></body></html>\n",
+			status, http.StatusText(status))
+	}
+	return "text/plain; charset=utf-8", http.StatusText(status) + "\n"
+}
+
+// loseAnswer serves a FaultLostAnswer: the call has been carried out and
+// recorded with the answer Meta gave; the client gets none of it.
+func (s *Server) loseAnswer(w http.ResponseWriter, r *http.Request, f *Fault, call Call, start time.Time) {
+	s.log.Warn("fault: call carried out, answer lost", "endpoint", call.Endpoint, "path", call.Path,
+		"answer", f.Answer, "meta_status", call.HTTPStatus, "meta_error_code", call.ErrorCode)
+	switch f.Answer {
+	case AnswerHang:
+		s.hold(r, call, start)
+	case AnswerStatus:
+		ct, body := proxyPage(http.StatusBadGateway)
+		w.Header().Set("Content-Type", ct)
+		w.WriteHeader(http.StatusBadGateway)
+		_, _ = io.WriteString(w, body)
+	default: // AnswerDrop
+		if conn, _, err := http.NewResponseController(w).Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+		// HTTP/2 cannot hijack; aborting the handler resets the stream
+		// without an answer.
+		panic(http.ErrAbortHandler)
 	}
 }
 

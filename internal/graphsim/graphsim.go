@@ -193,10 +193,13 @@ type Call struct {
 	PhoneNumberID string            `json:"phone_number_id,omitempty"`
 	WABAID        string            `json:"waba_id,omitempty"`
 	Params        map[string]string `json:"params"` // pin, code, access_token and backup secrets read "******"
-	HTTPStatus    int               `json:"http_status"`
-	ErrorCode     int               `json:"error_code,omitempty"`
-	ErrorSubcode  int               `json:"error_subcode,omitempty"`
-	Fault         string            `json:"fault,omitempty"` // kind of the injected fault that answered, if any
+	// HTTPStatus, ErrorCode and ErrorSubcode are the answer the call got.
+	// For a lost_answer fault they are the answer Meta gave and the
+	// client never saw.
+	HTTPStatus   int    `json:"http_status"`
+	ErrorCode    int    `json:"error_code,omitempty"`
+	ErrorSubcode int    `json:"error_subcode,omitempty"`
+	Fault        string `json:"fault,omitempty"` // kind of the injected fault that answered, if any
 }
 
 // Calls returns a copy of every Graph API call so far, oldest first.
@@ -255,7 +258,7 @@ type errorData struct {
 }
 
 // transientCodes are the codes Meta marks is_transient.
-var transientCodes = map[int]bool{1: true, 2: true, 4: true, 17: true, 80007: true, 131000: true, 133004: true, 2494100: true}
+var transientCodes = map[int]bool{1: true, 2: true, 4: true, 17: true, 80007: true, 80008: true, 130429: true, 131000: true, 133004: true, 2494100: true}
 
 func (e *apiError) status() int {
 	if e.HTTPStatus != 0 {
@@ -266,7 +269,7 @@ func (e *apiError) status() int {
 		return http.StatusUnauthorized
 	case e.Code == 10 || (e.Code >= 200 && e.Code <= 299):
 		return http.StatusForbidden
-	case e.Code == 4 || e.Code == 80007:
+	case e.Code == 4 || e.Code == 80007 || e.Code == 80008 || e.Code == 130429:
 		return http.StatusTooManyRequests
 	case e.Code == 1 || e.Code == 2:
 		return http.StatusInternalServerError
@@ -559,6 +562,17 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		res = fail(perr)
 	default:
 		if f := s.takeFault(rt, p); f != nil {
+			if f.Kind == FaultLostAnswer {
+				s.mu.Lock()
+				res = s.handle(r, rt, p)
+				s.mu.Unlock()
+				call.Fault = string(f.Kind)
+				s.account(&call, res)
+				s.record(call)
+				s.logCall(r.Context(), call, res.err, start)
+				s.loseAnswer(w, r, f, call, start)
+				return
+			}
 			s.serveFault(w, r, f, call, start)
 			return
 		}
@@ -592,22 +606,30 @@ func (s *Server) handle(r *http.Request, rt route, p params) reply {
 	return fail(errNoObject(r.Method, rt.id))
 }
 
+// account fills in the call's status and error code from the answer the
+// state gave.
+func (s *Server) account(call *Call, res reply) {
+	call.HTTPStatus = http.StatusOK
+	if res.err != nil {
+		call.HTTPStatus = res.err.status()
+		call.ErrorCode, call.ErrorSubcode = res.err.Code, res.err.Subcode
+	}
+}
+
 func (s *Server) finish(w http.ResponseWriter, r *http.Request, call Call, res reply, start time.Time) {
 	var body []byte
-	status := http.StatusOK
+	s.account(&call, res)
+	status := call.HTTPStatus
 	if res.err != nil {
-		status = res.err.status()
 		env := res.err.envelope()
 		body, _ = json.Marshal(env)
 		for k, v := range res.err.Header {
 			w.Header()[k] = v
 		}
 		w.Header().Set("X-Fb-Trace-Id", env.Error.FBTraceID)
-		call.ErrorCode, call.ErrorSubcode = res.err.Code, res.err.Subcode
 	} else {
 		body, _ = json.Marshal(res.body)
 	}
-	call.HTTPStatus = status
 	s.record(call)
 	s.logCall(r.Context(), call, res.err, start)
 	w.Header().Set("Content-Type", "application/json; charset=UTF-8")

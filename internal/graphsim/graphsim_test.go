@@ -744,6 +744,22 @@ func TestFaults(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(r.Header.Get("X-Business-Use-Case-Usage")), &usage))
 		require.EqualValues(t, 30, usage[testWABA][0]["estimated_time_to_regain_access"])
 	})
+	t.Run("throttle 80008 on a number keyed by its WABA", func(t *testing.T) {
+		require.NoError(t, e.sim.InjectFault(Fault{Kind: FaultThrottle, Code: 80008, Endpoint: EndpointRegister, Times: 1, RetryAfter: 61 * time.Second}))
+		r := e.do("POST", "/"+id+"/register", register("123456"))
+		e.requireErr(r, 429, 80008, 0)
+		var usage map[string][]map[string]any
+		require.NoError(t, json.Unmarshal([]byte(r.Header.Get("X-Business-Use-Case-Usage")), &usage))
+		require.Len(t, usage[testWABA], 1, "keyed by the business object, as Meta's header is: %v", usage)
+		require.Equal(t, "whatsapp_business_management", usage[testWABA][0]["type"])
+		require.EqualValues(t, 2, usage[testWABA][0]["estimated_time_to_regain_access"], "minutes, rounded up")
+	})
+	t.Run("503 with Retry-After", func(t *testing.T) {
+		require.NoError(t, e.sim.InjectFault(Fault{Kind: FaultStatus, HTTPStatus: 503, Times: 1, RetryAfter: 30 * time.Second}))
+		r := e.do("GET", "/"+id, nil)
+		require.Equal(t, 503, r.Status)
+		require.Equal(t, "30", r.Header.Get("Retry-After"))
+	})
 	t.Run("malformed body", func(t *testing.T) {
 		require.NoError(t, e.sim.InjectFault(Fault{Kind: FaultMalformed, Endpoint: EndpointVerifyCode, Times: 1}))
 		r := e.do("POST", "/"+id+"/verify_code", url.Values{"code": {"123456"}})
