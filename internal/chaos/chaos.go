@@ -361,7 +361,9 @@ func (h *harness) run(ctx context.Context) (*Report, error) {
 	obs.Events = h.events
 	obs.Elapsed = elapsed
 	rep := analyze(h.cfg, obs)
-	rep.Dir = h.dir
+	if h.cfg.Dir != "" || h.cfg.Keep {
+		rep.Dir = h.dir
+	}
 	return rep, nil
 }
 
@@ -523,6 +525,9 @@ type submission struct {
 	Message  string    `json:"message,omitempty"`
 	Errors   int       `json:"errors,omitempty"`
 	LastErr  string    `json:"last_error,omitempty"`
+	// ResendAt is when the operator next asked for a new code, zero if
+	// never: a signalled code refused after that was superseded on purpose.
+	ResendAt time.Time `json:"resend_at,omitzero"`
 }
 
 // numberRun is what the operator of one number did and saw.
@@ -619,7 +624,8 @@ func (h *harness) operate(ctx context.Context, r *numberRun) {
 		// The code typed last was answered (or signalled) seconds ago and
 		// the run still waits for one, with no newer code sent: ask for a
 		// new one, as a person would.
-		if idle && st.Stage == onboarding.StageAwaitingCode && st.CodeRequestedAt.Before(lastSubmit) && r.resendCount() < 3 {
+		cur, _, hasCode := h.sim.SentCodeFor(p.e164())
+		if idle && st.Stage == onboarding.StageAwaitingCode && (!hasCode || cur.SentAt.Equal(lastSentAt)) && r.resendCount() < 3 {
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := h.oc.ResendCode(cctx, p.e164(), onboarding.ResendInput{})
 			cancel()
@@ -627,6 +633,12 @@ func (h *harness) operate(ctx context.Context, r *numberRun) {
 				lastResend = time.Now()
 				r.mu.Lock()
 				r.resends++
+				// A signalled code still queued in the run is superseded
+				// by this request: its refusal from now on is the
+				// operator's doing, not the product's.
+				if n := len(r.subs); n > 0 && r.subs[n-1].ResendAt.IsZero() {
+					r.subs[n-1].ResendAt = lastResend
+				}
 				r.mu.Unlock()
 			}
 		}

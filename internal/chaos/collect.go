@@ -52,9 +52,9 @@ type historySummary struct {
 	// RegisterTimeouts counts Register activities that timed out: the
 	// worker died (or hung) with the call possibly made at Meta.
 	RegisterTimeouts int
-	// WrongCodes are the codes of VerifyCode activities that ended in
-	// wrong_code (136025).
-	WrongCodes []string
+	// WrongCodes are the VerifyCode activities that ended in wrong_code
+	// (136025): the code and when.
+	WrongCodes []wrongCode
 	// ReplayError is set when the history does not replay against the
 	// workflow code.
 	ReplayError string
@@ -133,7 +133,7 @@ func (h *harness) history(ctx context.Context, workflowID string) (historySummar
 			}
 			var in activities.VerifyCodeInput
 			if err := h.dc.FromPayloads(s.ev.GetActivityTaskScheduledEventAttributes().GetInput(), &in); err == nil {
-				hs.WrongCodes = append(hs.WrongCodes, in.Code)
+				hs.WrongCodes = append(hs.WrongCodes, wrongCode{Code: in.Code, At: ev.GetEventTime().AsTime()})
 			}
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_FAILED:
 			a := ev.GetWorkflowTaskFailedEventAttributes()
@@ -158,6 +158,12 @@ func (h *harness) history(ctx context.Context, workflowID string) (historySummar
 		hs.ReplayError = err.Error()
 	}
 	return hs, nil
+}
+
+// wrongCode is a code a VerifyCode activity saw refused.
+type wrongCode struct {
+	Code string
+	At   time.Time
 }
 
 // parallel runs f(0..n-1) on at most width goroutines.

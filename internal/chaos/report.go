@@ -118,7 +118,7 @@ func analyze(cfg Config, o *observations) *Report {
 	for _, c := range o.Calls {
 		switch c.Endpoint {
 		case graphsim.EndpointAddPhoneNumber:
-			if c.HTTPStatus == 200 && c.Fault == "" {
+			if c.HTTPStatus == 200 && (c.Fault == "" || c.Fault == kindLostAnswer) {
 				adds[strings.TrimPrefix(c.Params["cc"], "+")+c.Params["phone_number"]]++
 			}
 		case graphsim.EndpointRegister:
@@ -176,7 +176,9 @@ func analyze(cfg Config, o *observations) *Report {
 				continue
 			}
 			if s.Signal {
-				if s.Latest && read && slices.Contains(hs.WrongCodes, s.Code) {
+				if s.Latest && read && slices.ContainsFunc(hs.WrongCodes, func(w wrongCode) bool {
+					return w.Code == s.Code && (s.ResendAt.IsZero() || w.At.Before(s.ResendAt))
+				}) {
 					r.CodesWronglyRefused++
 					addDetail(&r.RefusalDetail, fmt.Sprintf("%s: signalled code (sent %s) ended in wrong_code",
 						p.e164(), s.SentAt.Format("15:04:05.000")))

@@ -86,14 +86,25 @@ func TestAnalyzeCountsALatestCodeRefusedByUpdate(t *testing.T) {
 
 func TestAnalyzeCountsALatestSignalledCodeThatEndedInWrongCode(t *testing.T) {
 	cfg, o := cleanRun()
-	o.Histories["+15560000002"] = historySummary{WrongCodes: []string{"222222"}}
+	refused := []wrongCode{{Code: "222222", At: t0.Add(3 * time.Second)}}
+	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
 	r := analyze(cfg, o)
 	require.Equal(t, 1, r.CodesWronglyRefused)
 
 	cfg, o = cleanRun()
 	o.Runs[1].Subs[0].Latest = false
-	o.Histories["+15560000002"] = historySummary{WrongCodes: []string{"222222"}}
+	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
 	require.Zero(t, analyze(cfg, o).CodesWronglyRefused, "a code already superseded when signalled may be refused")
+
+	cfg, o = cleanRun()
+	o.Runs[1].Subs[0].ResendAt = t0.Add(2 * time.Second)
+	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
+	require.Zero(t, analyze(cfg, o).CodesWronglyRefused, "refused after the operator asked for a new code")
+
+	cfg, o = cleanRun()
+	o.Runs[1].Subs[0].ResendAt = t0.Add(4 * time.Second)
+	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
+	require.Equal(t, 1, analyze(cfg, o).CodesWronglyRefused, "refused before the operator gave up on it")
 }
 
 func TestAnalyzeRegisterCallsBeyondFaults(t *testing.T) {
