@@ -53,8 +53,12 @@ type historySummary struct {
 	// worker died (or hung) with the call possibly made at Meta.
 	RegisterTimeouts int
 	// WrongCodes are the VerifyCode activities that ended in wrong_code
-	// (136025): the code and when.
+	// (136025): the code, when, and whether the run asked Meta for another
+	// code afterwards (it went back to waiting for one).
 	WrongCodes []wrongCode
+	// VerifiedCodes are the codes of VerifyCode activities that completed:
+	// the codes that verified the number.
+	VerifiedCodes []string
 	// ReplayError is set when the history does not replay against the
 	// workflow code.
 	ReplayError string
@@ -120,7 +124,19 @@ func (h *harness) history(ctx context.Context, workflowID string) (historySummar
 	for _, ev := range hist.Events {
 		switch ev.GetEventType() {
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED:
-			sched[ev.GetEventId()] = scheduled{ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName(), ev}
+			name := ev.GetActivityTaskScheduledEventAttributes().GetActivityType().GetName()
+			sched[ev.GetEventId()] = scheduled{name, ev}
+			if name == "RequestCode" {
+				for i := range hs.WrongCodes {
+					hs.WrongCodes[i].ThenRequested = true
+				}
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			s := sched[ev.GetActivityTaskCompletedEventAttributes().GetScheduledEventId()]
+			var in activities.VerifyCodeInput
+			if s.activity == "VerifyCode" && h.dc.FromPayloads(s.ev.GetActivityTaskScheduledEventAttributes().GetInput(), &in) == nil {
+				hs.VerifiedCodes = append(hs.VerifiedCodes, in.Code)
+			}
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_TIMED_OUT:
 			if sched[ev.GetActivityTaskTimedOutEventAttributes().GetScheduledEventId()].activity == "Register" {
 				hs.RegisterTimeouts++
@@ -164,6 +180,8 @@ func (h *harness) history(ctx context.Context, workflowID string) (historySummar
 type wrongCode struct {
 	Code string
 	At   time.Time
+	// ThenRequested is set when a RequestCode was scheduled after it.
+	ThenRequested bool
 }
 
 // parallel runs f(0..n-1) on at most width goroutines.

@@ -34,7 +34,11 @@ type Report struct {
 	UpdatesAccepted     int      `json:"updates_accepted"`
 	UpdatesRefused      int      `json:"updates_refused"`
 	SubmitErrors        int      `json:"submit_errors"`
-	OperatorResends     int      `json:"operator_resends"`
+	// DuplicateCodeRefusals are not-accepted answers to a code that did
+	// verify the number, submitted again after the client saw an error.
+	DuplicateCodeRefusals int      `json:"duplicate_code_refusals"`
+	DuplicateCodeDetail   []string `json:"duplicate_code_detail,omitempty"`
+	OperatorResends       int      `json:"operator_resends"`
 
 	MetaRegisterMax     int `json:"meta_register_max"`
 	MetaRegisterTotal   int `json:"meta_register_total"`
@@ -176,11 +180,15 @@ func analyze(cfg Config, o *observations) *Report {
 				continue
 			}
 			if s.Signal {
+				// A signal has no answer: the run refused the code if Meta
+				// answered 136025 to it and the run then went back to
+				// waiting for a code (asked for one, or still waits).
+				waiting := queried && (st.Stage == onboarding.StageAwaitingCode || st.Stage == onboarding.StageVerifying)
 				if s.Latest && read && slices.ContainsFunc(hs.WrongCodes, func(w wrongCode) bool {
-					return w.Code == s.Code && (s.ResendAt.IsZero() || w.At.Before(s.ResendAt))
+					return w.Code == s.Code && (s.ResendAt.IsZero() || w.At.Before(s.ResendAt)) && (w.ThenRequested || waiting)
 				}) {
 					r.CodesWronglyRefused++
-					addDetail(&r.RefusalDetail, fmt.Sprintf("%s: signalled code (sent %s) ended in wrong_code",
+					addDetail(&r.RefusalDetail, fmt.Sprintf("%s: signalled code (sent %s) ended in wrong_code and the run waited for another",
 						p.e164(), s.SentAt.Format("15:04:05.000")))
 				}
 				continue
@@ -190,6 +198,15 @@ func analyze(cfg Config, o *observations) *Report {
 				continue
 			}
 			r.UpdatesRefused++
+			if read && slices.Contains(hs.VerifiedCodes, s.Code) {
+				// The code verified the number; this answer is to a second
+				// submission of it (the operator retried after a client
+				// error), which the run answers not-accepted.
+				r.DuplicateCodeRefusals++
+				addDetail(&r.DuplicateCodeDetail, fmt.Sprintf("%s: code sent %s verified the number, yet a resubmission of it (after %d client errors: %s) was answered: %s",
+					p.e164(), s.SentAt.Format("15:04:05.000"), s.Errors, s.LastErr, s.Message))
+				continue
+			}
 			if s.Latest {
 				r.CodesWronglyRefused++
 				addDetail(&r.RefusalDetail, fmt.Sprintf("%s: code sent %s refused: %s", p.e164(),
@@ -334,6 +351,7 @@ func (r *Report) Markdown() string {
 	w("| codes wrongly refused (latest code sent, refused) | %d | 0 |\n", r.CodesWronglyRefused)
 	w("| codes typed: by update (accepted / refused) / by signal / not delivered | %d (%d / %d) / %d / %d | |\n",
 		r.CodesByUpdate, r.UpdatesAccepted, r.UpdatesRefused, r.CodesBySignal, r.SubmitErrors)
+	w("| code that verified the number, resubmitted after a client error, answered not-accepted | %d | |\n", r.DuplicateCodeRefusals)
 	w("| operator resend-code requests | %d | |\n", r.OperatorResends)
 	w("| register calls per number at Meta (simulator): max / total | %d / %d | |\n", r.MetaRegisterMax, r.MetaRegisterTotal)
 	w("| register calls per number in the workflow ledger: max / total | %d / %d | |\n", r.LedgerRegisterMax, r.LedgerRegisterTotal)
@@ -368,6 +386,7 @@ func (r *Report) Markdown() string {
 	}
 	section("Lost numbers", r.LostDetail, r.Lost)
 	section("Codes wrongly refused", r.RefusalDetail, r.CodesWronglyRefused)
+	section("Resubmitted codes answered not-accepted", r.DuplicateCodeDetail, r.DuplicateCodeRefusals)
 	section("Register calls beyond faults", r.BeyondDetail, len(r.BeyondDetail))
 	section("Duplicate adds", r.DuplicateDetail, r.DuplicateAdds)
 	section("Faults the simulator refused", r.FaultsRefused, len(r.FaultsRefused))

@@ -84,9 +84,21 @@ func TestAnalyzeCountsALatestCodeRefusedByUpdate(t *testing.T) {
 	require.Contains(t, r.Markdown(), "Meta rejected the code (136025)")
 }
 
+func TestAnalyzeTellsAResubmittedVerifyingCodeFromARefusal(t *testing.T) {
+	cfg, o := cleanRun()
+	o.Runs[0].Subs = []submission{{Code: "111111", Latest: true, Answered: true, Errors: 1, LastErr: "context deadline exceeded",
+		Message: "the number was already verified by an earlier code"}}
+	o.Histories["+15560000001"] = historySummary{VerifiedCodes: []string{"111111"}}
+	r := analyze(cfg, o)
+	require.Zero(t, r.CodesWronglyRefused)
+	require.Equal(t, 1, r.DuplicateCodeRefusals)
+	require.True(t, r.Pass(), r.Verdict())
+	require.Contains(t, r.Markdown(), "after 1 client errors: context deadline exceeded")
+}
+
 func TestAnalyzeCountsALatestSignalledCodeThatEndedInWrongCode(t *testing.T) {
 	cfg, o := cleanRun()
-	refused := []wrongCode{{Code: "222222", At: t0.Add(3 * time.Second)}}
+	refused := []wrongCode{{Code: "222222", At: t0.Add(3 * time.Second), ThenRequested: true}}
 	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
 	r := analyze(cfg, o)
 	require.Equal(t, 1, r.CodesWronglyRefused)
@@ -100,6 +112,10 @@ func TestAnalyzeCountsALatestSignalledCodeThatEndedInWrongCode(t *testing.T) {
 	o.Runs[1].Subs[0].ResendAt = t0.Add(2 * time.Second)
 	o.Histories["+15560000002"] = historySummary{WrongCodes: refused}
 	require.Zero(t, analyze(cfg, o).CodesWronglyRefused, "refused after the operator asked for a new code")
+
+	cfg, o = cleanRun()
+	o.Histories["+15560000002"] = historySummary{WrongCodes: []wrongCode{{Code: "222222", At: t0.Add(3 * time.Second)}}}
+	require.Zero(t, analyze(cfg, o).CodesWronglyRefused, "136025, then the run went on (it found the number verified)")
 
 	cfg, o = cleanRun()
 	o.Runs[1].Subs[0].ResendAt = t0.Add(4 * time.Second)
