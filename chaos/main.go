@@ -68,6 +68,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if !*quiet {
 		cfg.Log = stderr
 	}
+	if err := cfg.Validate(); err != nil {
+		fmt.Fprintln(stderr, "chaos:", err)
+		return 2
+	}
 	rep, err := chaos.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintln(stderr, "chaos:", err)

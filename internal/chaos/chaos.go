@@ -85,7 +85,9 @@ func DefaultConfig() Config {
 	}
 }
 
-func (c *Config) defaults() error {
+// Validate fills in the defaults of zero fields and checks the rest, naming
+// the field and the rule it broke. Run calls it first.
+func (c *Config) Validate() error {
 	d := DefaultConfig()
 	if c.Numbers == 0 {
 		c.Numbers = d.Numbers
@@ -168,7 +170,7 @@ type Event struct {
 // not run (no dev server, no worker); a product failure is a report whose
 // Pass is false.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	if err := cfg.defaults(); err != nil {
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	h := &harness{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x5eed))}
