@@ -547,8 +547,8 @@ type numberRun struct {
 
 // operate plays the operator of one number until it reaches its final state
 // or ctx ends: start the onboarding, type every new code the simulator sends
-// as soon as it is sent, ask for a new code when the run sits waiting on a
-// code already typed, and change the region once registered if planned.
+// as soon as it is sent, ask for a new code when the run sits waiting with
+// nothing new to type, and change the region once registered if planned.
 func (h *harness) operate(ctx context.Context, r *numberRun) {
 	p := r.plan
 	in := onboarding.OnboardInput{WABAID: WABAID, CountryCode: p.CC, PhoneNumber: p.National,
@@ -571,6 +571,7 @@ func (h *harness) operate(ctx context.Context, r *numberRun) {
 
 	want := p.Region
 	var lastSentAt, lastSubmit, lastQuery, lastResend time.Time
+	waiting := false // the last status seen was awaiting_code
 	tick := time.NewTicker(150 * time.Millisecond)
 	defer tick.Stop()
 	for {
@@ -588,8 +589,7 @@ func (h *harness) operate(ctx context.Context, r *numberRun) {
 		}
 		now := time.Now()
 		connected := known && snap.Status == graph.StatusConnected && snap.DataLocalizationRegion == want
-		idle := !lastSubmit.IsZero() && now.Sub(lastSubmit) > 6*time.Second && now.Sub(lastResend) > 20*time.Second
-		if !(connected && now.Sub(lastQuery) > time.Second) && !(idle && now.Sub(lastQuery) > 5*time.Second) &&
+		if !(connected && now.Sub(lastQuery) > time.Second) && !(waiting && now.Sub(lastQuery) > 5*time.Second) &&
 			now.Sub(lastQuery) < 15*time.Second {
 			continue
 		}
@@ -623,11 +623,16 @@ func (h *harness) operate(ctx context.Context, r *numberRun) {
 			r.mu.Unlock()
 			return
 		}
-		// The code typed last was answered (or signalled) seconds ago and
-		// the run still waits for one, with no newer code sent: ask for a
+		// The run waits for a code, its last request to Meta is over (after
+		// any resend of ours), and for 8 s nothing new came that could be
+		// typed: no code arrived, or the one typed did not do it. Ask for a
 		// new one, as a person would.
+		waiting = st.Stage == onboarding.StageAwaitingCode
 		cur, _, hasCode := h.sim.SentCodeFor(p.e164())
-		if idle && st.Stage == onboarding.StageAwaitingCode && (!hasCode || cur.SentAt.Equal(lastSentAt)) && r.resendCount() < 3 {
+		inboxStale := !hasCode || cur.SentAt.Equal(lastSentAt)
+		requestOver := !st.CodeRequestedAt.IsZero() && st.CodeRequestedAt.After(lastResend)
+		quietSince := latest(st.CodeRequestedAt, lastSubmit, lastResend)
+		if waiting && inboxStale && requestOver && now.Sub(quietSince) > 8*time.Second && r.resendCount() < 3 {
 			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 			err := h.oc.ResendCode(cctx, p.e164(), onboarding.ResendInput{})
 			cancel()
@@ -689,6 +694,16 @@ func (h *harness) submit(ctx context.Context, r *numberRun, code graphsim.SentCo
 	r.mu.Lock()
 	r.subs = append(r.subs, s)
 	r.mu.Unlock()
+}
+
+func latest(ts ...time.Time) time.Time {
+	var m time.Time
+	for _, t := range ts {
+		if t.After(m) {
+			m = t
+		}
+	}
+	return m
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
