@@ -84,6 +84,15 @@ schemas:
 sim:
 	$(GO) run ./simulator $(SIMFLAGS)
 
+# Onboards 200 numbers through two worker processes against a dev server of
+# its own while it injects every simulator fault, SIGKILLs workers and
+# restarts the server; prints a Markdown report and exits non-zero on FAIL.
+# E.g. make chaos CHAOSFLAGS='-numbers 50 -profile lost-answers'.
+.PHONY: chaos
+chaos: $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./worker ./chaos
+	$(BIN)/chaos -worker-bin $(BIN)/worker $(CHAOSFLAGS)
+
 lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)
 	$(GO) vet ./...
