@@ -24,7 +24,7 @@ STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas deploy-secrets
 
 all: build
 
@@ -83,6 +83,11 @@ schemas:
 # The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
 sim:
 	$(GO) run ./simulator $(SIMFLAGS)
+
+# Development secrets for docker-compose.yml in deploy/secrets/ (git-ignored);
+# existing files are kept. See README, "Production".
+deploy-secrets:
+	GO=$(GO) ./deploy/secrets.sh
 
 lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)
