@@ -3,8 +3,9 @@
 # docker-compose.yml picks the process with `command`. One image rather than
 # a stage per command because the worker, the gateway and the codec server
 # must agree on payload keys, sealing and workflow names: a single tag rolls
-# them out together and cannot mix versions. The binaries share most of
-# their code, so the one layer costs little more than the largest command.
+# them out together and cannot mix versions. The price is size: each static
+# binary carries its own copy of the Temporal SDK, so the six make about
+# 91 MB against 23 MB for the worker alone (measured with this build line).
 #
 # Nothing secret is copied or set here: .dockerignore admits only go.mod,
 # go.sum and the source directories, and keys and tokens are mounted at run
