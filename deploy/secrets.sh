@@ -20,7 +20,7 @@ say() { printf 'deploy-secrets: %s\n' "$*" >&2; }
 
 mkdir -p "$dir"
 # The directory keeps other host users out; the files themselves must be
-# readable by the containers' non-root users (compose bind-mounts file
+# readable by the containers' non-root users (compose can bind-mount file
 # secrets with their host mode), hence 0644 inside a 0700 directory.
 chmod 700 "$dir"
 
