@@ -24,7 +24,7 @@ STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas deploy-secrets
 
 all: build
 
@@ -92,6 +92,11 @@ sim:
 chaos: $(TEMPORAL)
 	$(GO) build -o $(BIN)/ ./worker ./chaos
 	$(BIN)/chaos -worker-bin $(BIN)/worker $(CHAOSFLAGS)
+
+# Development secrets for docker-compose.yml in deploy/secrets/ (git-ignored);
+# existing files are kept. See README, "Production".
+deploy-secrets:
+	GO=$(GO) ./deploy/secrets.sh
 
 lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)
