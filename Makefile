@@ -24,7 +24,7 @@ STATICCHECK := $(LINT_BIN)/staticcheck
 
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas
+.PHONY: all build test test-short bench fuzz run sim lint tools clean record-histories schemas deploy-secrets
 
 all: build
 
@@ -39,7 +39,7 @@ $(TEMPORAL): tools/temporal/go.mod tools/temporal/go.sum
 	cd tools/temporal && CGO_ENABLED=0 $(GO) build -ldflags '-s -w -X github.com/temporalio/cli/temporalcli.Version=$(TEMPORAL_CLI_VERSION:v%=%)' -o $(TEMPORAL) github.com/temporalio/cli/cmd/temporal
 
 build:
-	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver ./sealkey
+	$(GO) build -o $(BIN)/ ./worker ./starter ./simulator ./codecserver ./sealkey ./gateway
 
 # The whole stack on this machine: Temporal dev server (state in .local/,
 # kept across restarts), codec server for the UI, Graph API simulator unless
@@ -83,6 +83,20 @@ schemas:
 # The Graph API simulator alone, e.g. make sim SIMFLAGS='-fake-clock -name-review-delay 1m'.
 sim:
 	$(GO) run ./simulator $(SIMFLAGS)
+
+# Onboards 200 numbers through two worker processes against a dev server of
+# its own while it injects every simulator fault, SIGKILLs workers and
+# restarts the server; prints a Markdown report and exits non-zero on FAIL.
+# E.g. make chaos CHAOSFLAGS='-numbers 50 -profile lost-answers'.
+.PHONY: chaos
+chaos: $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./worker ./chaos
+	$(BIN)/chaos -worker-bin $(BIN)/worker $(CHAOSFLAGS)
+
+# Development secrets for docker-compose.yml in deploy/secrets/ (git-ignored);
+# existing files are kept. See README, "Production".
+deploy-secrets:
+	GO=$(GO) ./deploy/secrets.sh
 
 lint: $(WORKFLOWCHECK) $(STATICCHECK)
 	gofmt -l . | (! grep .)

@@ -115,7 +115,7 @@ func start(cli string) (*stack, error) {
 	}
 	cleanups = append(cleanups, func() { os.RemoveAll(dir) })
 	s.bin = dir
-	build := exec.Command("go", "build", "-o", dir+"/", "../worker", "../starter")
+	build := exec.Command("go", "build", "-o", dir+"/", "../worker", "../starter", "../gateway")
 	if out, err := build.CombinedOutput(); err != nil {
 		return fail(fmt.Errorf("building worker and starter: %v\n%s", err, out))
 	}

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -23,7 +24,10 @@ import (
 // posts them to webhookURL, where internal/webhooks, as the gateway mounts
 // it, signals the runs through the stack's Temporal client: the loop of
 // make run without the gateway process.
-const webhookAppSecret = "e2e-meta-app-secret"
+const (
+	webhookAppSecret   = "e2e-meta-app-secret"
+	webhookVerifyToken = "e2e-verify-token"
+)
 
 var (
 	webhookURL  string // set by startWebhooks, read by newSim
@@ -75,7 +79,7 @@ func TestWebhookDrivenNameApproval(t *testing.T) {
 	require.NotNil(t, done.LastNameUpdate)
 	require.Equal(t, onboarding.NameDecisionApproved, done.LastNameUpdate.Decision)
 	require.Equal(t, 1, done.RegisterCallsInWindow)
-	s.cancel(t, number)
+	s.cancelAndWait(t, number)
 	assertReplays(t, s, onboarding.WorkflowIDForE164(number))
 }
 
@@ -117,6 +121,74 @@ func TestWebhookDisabledWABAParksItsRuns(t *testing.T) {
 	done := s.waitStage(t, number, onboarding.StageRegistered)
 	require.Equal(t, onboarding.WABAStateUsable, done.WABAState)
 	require.Equal(t, 1, done.RegisterCallsInWindow)
-	s.cancel(t, number)
+	s.cancelAndWait(t, number)
 	assertReplays(t, s, run.WorkflowID)
+}
+
+// The gateway process serves Meta's webhooks beside the API: the handshake,
+// refusal of unsigned deliveries, and signed ones reaching the run through
+// its Temporal client (with the worker's codec). The decision DEFERRED and
+// the WABA's events come only from this test, not from the simulator.
+func TestGatewayTakesMetasWebhooks(t *testing.T) {
+	s := setup(t)
+	log := &syncBuffer{}
+	base := s.gateway(t, log)
+
+	resp, err := http.Get(base + webhooks.Path + "?hub.mode=subscribe&hub.verify_token=" + webhookVerifyToken + "&hub.challenge=8812")
+	require.NoError(t, err)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	require.Equal(t, "8812", string(b))
+
+	const waba = "100000000000073"
+	s.sim.CreateWABA(waba)
+	number := "+15550000073"
+	run, err := s.onboardingClient().Onboard(context.Background(), onboarding.OnboardInput{WABAID: waba, CountryCode: "1",
+		PhoneNumber: "5550000073", DisplayName: "Acme Gateway", PIN: "246804"})
+	require.NoError(t, err)
+	s.waitCode(t, number)
+	require.Eventually(t, func() bool {
+		resp, err := s.client.ListWorkflow(context.Background(), &workflowservice.ListWorkflowExecutionsRequest{
+			Query: "WhatsAppWABAID = '" + waba + "' AND ExecutionStatus = 'Running'"})
+		return err == nil && len(resp.GetExecutions()) == 1
+	}, 30*time.Second, 100*time.Millisecond)
+
+	post := func(body, sig string) int {
+		req, err := http.NewRequest(http.MethodPost, base+webhooks.Path, strings.NewReader(body))
+		require.NoError(t, err)
+		req.Header.Set("Content-Type", "application/json")
+		if sig != "" {
+			req.Header.Set(webhooks.SignatureHeader, sig)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	now := time.Now().Unix()
+	body := fmt.Sprintf(`{"object":"whatsapp_business_account","entry":[{"id":%q,"time":%d,"changes":[`+
+		`{"field":"phone_number_name_update","value":{"display_phone_number":"15550000073","decision":"DEFERRED","requested_verified_name":"Acme Gateway","rejection_reason":null}},`+
+		`{"field":"account_update","value":{"event":"DISABLED_UPDATE","ban_info":{"waba_ban_state":"DISABLE","waba_ban_date":"2026-11-23"}}}]}]}`, waba, now)
+	require.Equal(t, http.StatusUnauthorized, post(body, ""))
+	require.Equal(t, http.StatusForbidden, post(body, webhooks.SignatureValue([]byte("not the app secret"), []byte(body))))
+	require.Equal(t, http.StatusOK, post(body, webhooks.SignatureValue([]byte(webhookAppSecret), []byte(body))), log.String())
+
+	st := s.waitFor(t, number, "the gateway's webhooks", func(st onboarding.Status) bool {
+		return st.LastNameUpdate != nil && st.WABAState == onboarding.WABAStateUnusable
+	})
+	require.Equal(t, onboarding.NameDecisionDeferred, st.LastNameUpdate.Decision)
+	require.Equal(t, "DISABLED_UPDATE DISABLE", st.WABAEvent)
+	require.NotContains(t, log.String(), webhookAppSecret)
+	s.cancelAndWait(t, number)
+	assertReplays(t, s, run.WorkflowID)
+}
+
+// cancelAndWait cancels the number's run and waits until it has closed, so
+// that its history holds no workflow task still in flight when replayed.
+func (s *stack) cancelAndWait(t *testing.T, number string) {
+	t.Helper()
+	s.cancel(t, number)
+	err := s.client.GetWorkflow(context.Background(), onboarding.WorkflowIDForE164(number), "").Get(context.Background(), nil)
+	require.Error(t, err, "a cancelled run ends with an error")
 }

@@ -65,13 +65,13 @@ trap 'exit 129' HUP
 
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 
-for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR"; do
+for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR" "$GATEWAY_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
 say "pid $$; Ctrl-C or \`kill $$\` stops the stack"
-say "building bin/ (worker, starter, simulator, codecserver, sealkey)"
-"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey
+say "building bin/ (worker, starter, simulator, codecserver, sealkey, gateway)"
+"$GO" build -o "$BIN/" ./worker ./starter ./simulator ./codecserver ./sealkey ./gateway
 
 # .local holds the dev payload key, the codec token, the Temporal database
 # and the logs; it is git-ignored and survives restarts.
@@ -101,6 +101,9 @@ if [ ! -s "$LOCAL/seal-public-keys" ] || [ "$LOCAL/seal-private-keys" -nt "$LOCA
 fi
 if [ ! -s "$LOCAL/codec-token" ]; then
 	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/codec-token"
+fi
+if [ ! -s "$LOCAL/api-token" ]; then
+	head -c32 /dev/urandom | base64 | tr -d '\n' >"$LOCAL/api-token"
 fi
 # The dev Meta app secret signs the simulator's webhooks and is checked by
 # the gateway; the verify token answers the subscription handshake.
@@ -202,6 +205,12 @@ export WA_SEAL_PRIVATE_KEYS_FILE="$LOCAL/seal-private-keys"
 unset WA_WEBHOOK_APP_SECRET WA_WEBHOOK_VERIFY_TOKEN
 export WA_WEBHOOK_APP_SECRET_FILE="$LOCAL/webhook-app-secret" WA_WEBHOOK_VERIFY_TOKEN_FILE="$LOCAL/webhook-verify-token"
 export LOG_FORMAT="${LOG_FORMAT:-console}"
+# The HTTP API and Meta's webhooks: the public seal keys
+# exported above seal PINs and codes; the bearer token is .local/api-token.
+WA_GATEWAY_ADDR="$GATEWAY_ADDR" WA_API_TOKEN='' WA_API_TOKEN_FILE="$LOCAL/api-token" \
+	"$BIN/gateway" >"$LOCAL/gateway.log" 2>&1 &
+pids+=($!)
+say "HTTP API on http://$GATEWAY_ADDR (token in .local/api-token, log .local/gateway.log)"
 # The worker runs as a job waited for, not exec'd nor in the foreground, so
 # that a signal to this script alone also reaches the trap at once; the
 # trap then stops the worker gracefully with the rest.

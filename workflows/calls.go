@@ -125,6 +125,14 @@ var (
 		op: graph.OpRequestCode, activity: a.RequestCode,
 		retry: sentRetry, throttleWait: time.Minute,
 	}
+	// callRequestCodeOnce is callRequestCode in one attempt: runs that
+	// take changeRequestCodeOnce retry in the workflow only the failures
+	// that never reached Meta, because an attempt that timed out (a worker
+	// killed mid-call) may have sent the code.
+	callRequestCodeOnce = &call{
+		op: graph.OpRequestCode, activity: a.RequestCode,
+		throttleWait: time.Minute,
+	}
 	// callVerifyCode sends the code the person typed.
 	//
 	// Lost answer: the activity retries, and Meta answers the repeat with
@@ -198,6 +206,16 @@ const (
 	// announced, and budgeted calls wait while the WABA cannot be used.
 	// Decided at the first such signal a run receives.
 	changeWebhookSignals = "webhook-signals-wake-name-wait-and-park-unusable-waba"
+	// changeRequestCodeOnce: request_code is one activity attempt; the
+	// workflow retries what never reached Meta and takes a timeout as a
+	// code that may have been sent.
+	changeRequestCodeOnce = "request-code-single-attempt"
+)
+
+// The workflow's own retries of a request_code that never reached Meta.
+const (
+	requestCodeBackoff  = 5 * time.Second
+	requestCodeAttempts = 20
 )
 
 // has reports whether the run takes the change: true for runs that reach

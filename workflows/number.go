@@ -368,20 +368,40 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 func (r *run) requestCode(ctx workflow.Context, method onboarding.CodeMethod, lang string) error {
 	maybe := false
 	err := r.retryUntilFixed(ctx, callRequestCode.op, func(ctx workflow.Context) error {
-		r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf("asking Meta to send a code by %s", method))
-		err := r.do(ctx, callRequestCode, fmt.Sprintf("Request a %s code for %s", method, r.in.E164()), activities.RequestCodeInput{
-			PhoneNumberID: r.phoneNumberID, Method: string(method), Language: lang,
-		}, nil)
-		if err == nil {
-			return nil
+		// A worker that dies while Meta sends the code times the activity
+		// out; an activity retry would then send a second code and void
+		// the one the person reads. So the activity makes one attempt and
+		// the run retries only what it knows never reached Meta.
+		c, once := callRequestCode, has(ctx, changeRequestCodeOnce)
+		if once {
+			c = callRequestCodeOnce
 		}
-		if class, ge := classify(ctx, callRequestCode.op, err); class != classCanceled && ge.OutcomeUnknown && has(ctx, changeLostRequestCode) {
+		backoff := requestCodeBackoff
+		for attempt := 1; ; attempt++ {
+			r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf("asking Meta to send a code by %s", method))
+			err := r.do(ctx, c, fmt.Sprintf("Request a %s code for %s", method, r.in.E164()), activities.RequestCodeInput{
+				PhoneNumberID: r.phoneNumberID, Method: string(method), Language: lang,
+			}, nil)
+			if err == nil {
+				return nil
+			}
+			class, ge := classify(ctx, c.op, err)
+			if class != classCanceled && ge.OutcomeUnknown && has(ctx, changeLostRequestCode) {
+				r.recordError(ge)
+				r.logger.Warn("request_code's answer was lost: a code may have been sent; not asking again on our own", "method", string(method))
+				maybe = true
+				return nil
+			}
+			if !once || class != classTransient || attempt >= requestCodeAttempts {
+				return err
+			}
+			// Never reached Meta (no connection): safe to ask again.
 			r.recordError(ge)
-			r.logger.Warn("request_code's answer was lost: a code may have been sent; not asking again on our own", "method", string(method))
-			maybe = true
-			return nil
+			if _, err := r.sleep(ctx, backoff, onboarding.StageAwaitingCode, "request_code did not reach Meta; asking again"); err != nil {
+				return err
+			}
+			backoff = min(2*backoff, maxCallBackoff)
 		}
-		return err
 	})
 	if err != nil {
 		return err

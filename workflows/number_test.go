@@ -1,7 +1,10 @@
 package workflows_test
 
 import (
+	"context"
 	"errors"
+	"github.com/stretchr/testify/mock"
+	enumspb "go.temporal.io/api/enums/v1"
 	"io"
 	"log/slog"
 	"net/http"
@@ -815,6 +818,38 @@ func TestRequestCodeWhoseAnswerWasLostIsNotResent(t *testing.T) {
 	require.Contains(t, waiting.Detail, "may have sent")
 	require.Contains(t, waiting.Detail, "resend-code")
 	require.True(t, waiting.LastError.OutcomeUnknown)
+	require.True(t, res.value.Accepted, res.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+}
+
+// A worker killed while Meta sends the code times the activity out: Meta
+// sent it, the answer died with the worker. The run takes that code as sent
+// and never asks for a second one that would void it.
+func TestRequestCodeThatTimedOutIsNotResent(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	calls := 0
+	h.env.OnActivity("RequestCode", mock.Anything, mock.Anything).Return(
+		func(ctx context.Context, in activities.RequestCodeInput) error {
+			calls++
+			if calls == 1 {
+				require.NoError(t, h.g.RequestCode(ctx, in.PhoneNumberID, graph.CodeMethod(in.Method), in.Language))
+				return temporal.NewTimeoutError(enumspb.TIMEOUT_TYPE_START_TO_CLOSE, nil)
+			}
+			return h.g.RequestCode(ctx, in.PhoneNumberID, graph.CodeMethod(in.Method), in.Language)
+		})
+	var waiting onboarding.Status
+	var res *outcome[onboarding.CodeResult]
+	h.at(5*time.Minute, func() {
+		waiting = h.status()
+		res = h.sendCode(h.sentCode())
+	})
+	var st onboarding.Status
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.Equal(t, 1, calls, "a timed-out request_code is not attempted again")
+	require.Len(t, h.calls(graphsim.EndpointRequestCode), 1, "no second SMS replaced the first")
+	require.Equal(t, onboarding.StageAwaitingCode, waiting.Stage)
+	require.Contains(t, waiting.Detail, "may have sent")
 	require.True(t, res.value.Accepted, res.value.Message)
 	require.Equal(t, onboarding.StageRegistered, st.Stage)
 }

@@ -235,9 +235,11 @@ var fieldRules = map[string]func(*Schema){
 	"waba_id":        func(s *Schema) { s.Pattern = `^[0-9]{1,32}$` },
 	"preverified_id": func(s *Schema) { s.Pattern = `^[0-9]{1,32}$` },
 	"country_code":   func(s *Schema) { s.Pattern = `^[1-9][0-9]{0,2}$` },
-	"phone_number":   func(s *Schema) { s.Pattern = `^[0-9]{4,14}$` },
-	"language":       func(s *Schema) { s.Pattern = `^[a-z]{2}(_[A-Z]{2})?$` },
-	"display_name":   func(s *Schema) { s.MinLength, s.MaxLength = ptr(3), ptr(512) },
+	// With its country code (1 to 3 digits) the number has 8 to 15
+	// digits: a schema sees one field, so it gets the widest envelope.
+	"phone_number": func(s *Schema) { s.Pattern = `^[0-9]{5,14}$` },
+	"language":     func(s *Schema) { s.Pattern = `^[a-z]{2}(_[A-Z]{2})?$` },
+	"display_name": func(s *Schema) { s.MinLength, s.MaxLength = ptr(3), ptr(512) },
 	"region": func(s *Schema) {
 		s.Enum = append([]string{""}, validate.Regions...)
 	},

@@ -116,7 +116,15 @@ func TestFieldRulesMatchValidate(t *testing.T) {
 		{"waba_id", func(v string) error { return validate.ID("f", v) }, []string{"1", "0123", "", "12a", strings.Repeat("9", 32), strings.Repeat("9", 33)}},
 		{"preverified_id", func(v string) error { return validate.ID("f", v) }, []string{"42", "-1", " 42"}},
 		{"country_code", func(v string) error { return validate.CountryCode("f", v) }, []string{"1", "44", "353", "0", "01", "1234", "+1", ""}},
-		{"phone_number", func(v string) error { return validate.PhoneNumber("f", "1", v) }, []string{"5551234567", "123", "1234", strings.Repeat("5", 14), strings.Repeat("5", 15), "555-1234", ""}},
+		// The schema's envelope is what validate accepts with some
+		// country code: the shortest with a 3-digit code, the longest
+		// with a 1-digit one.
+		{"phone_number", func(v string) error {
+			if validate.PhoneNumber("f", "353", v) == nil {
+				return nil
+			}
+			return validate.PhoneNumber("f", "1", v)
+		}, []string{"5551234567", "123", "1234", "12345", strings.Repeat("5", 14), strings.Repeat("5", 15), "555-1234", ""}},
 		{"language", func(v string) error { return validate.Language("f", v) }, []string{"en", "en_US", "pt_BR", "EN", "en-US", "en_us", "eng", ""}},
 		{"display_name", func(v string) error { return validate.DisplayName("f", v) }, []string{"Acme", "Ac", "Äbc", strings.Repeat("é", 512), strings.Repeat("é", 513)}},
 		{"region", func(v string) error { return validate.Region("f", v) }, []string{"", "CH", "DE", "FR", "ch"}},

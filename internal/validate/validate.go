@@ -96,6 +96,12 @@ func PhoneNumber(field, cc, number string) error {
 	if len(cc)+len(number) > 15 {
 		return fail(field, "with the country code must be at most 15 digits (E.164)")
 	}
+	// The same floor as onboarding.NormalizeE164, which every later
+	// command uses to find the run: a shorter number could be onboarded
+	// and then never addressed again.
+	if len(cc)+len(number) < 8 {
+		return fail(field, "with the country code must be at least 8 digits (E.164)")
+	}
 	return nil
 }
 

@@ -30,6 +30,8 @@ func TestRules(t *testing.T) {
 		{"number dashes", PhoneNumber("number", "1", "555-123-4567"), "number"},
 		{"number too long", PhoneNumber("number", "44", "1234567890123456"), "number"},
 		{"number short", PhoneNumber("number", "1", "123"), "number"},
+		{"number under 8 digits with cc", PhoneNumber("number", "1", "555123"), "number"},
+		{"number of 8 digits with cc", PhoneNumber("number", "1", "5551234"), ""},
 		{"id ok", ID("waba", "106540352242922"), ""},
 		{"id letters", ID("waba", "abc"), "waba"},
 		{"id empty", ID("waba", ""), "waba"},

@@ -3,7 +3,6 @@ package webhooks
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
@@ -40,24 +39,4 @@ func ConfigFromEnv(getenv func(string) string, readFile func(string) ([]byte, er
 		return Config{}, err
 	}
 	return cfg, nil
-}
-
-// NewFromEnv is the gateway's one call: ConfigFromEnv, then New with a
-// TemporalMessenger on tc (whose data converter must be the worker's) in
-// namespace. Its error wraps ErrNotConfigured when no app secret is set.
-func NewFromEnv(getenv func(string) string, readFile func(string) ([]byte, error), tc TemporalClient, namespace string, logger *slog.Logger) (*Handler, error) {
-	cfg, err := ConfigFromEnv(getenv, readFile)
-	if err != nil {
-		return nil, err
-	}
-	cfg.Messenger = TemporalMessenger{Client: tc, Namespace: namespace}
-	cfg.Logger = logger
-	h, err := New(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if cfg.VerifyToken == "" {
-		h.log.Warn("no " + EnvVerifyToken + ": the subscription handshake is refused; signed deliveries are taken")
-	}
-	return h, nil
 }

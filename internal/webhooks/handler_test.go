@@ -476,23 +476,3 @@ func TestConfigFromEnv(t *testing.T) {
 		t.Errorf("missing token file: %v", err)
 	}
 }
-
-func TestNewFromEnv(t *testing.T) {
-	readFile := func(string) ([]byte, error) { return nil, errors.New("no files") }
-	if _, err := NewFromEnv(func(string) string { return "" }, readFile, &fakeTemporal{}, "ns", nil); !errors.Is(err, ErrNotConfigured) {
-		t.Fatalf("nothing set: %v", err)
-	}
-	f := &fakeTemporal{}
-	h, err := NewFromEnv(func(k string) string { return map[string]string{EnvAppSecret: "sec"}[k] }, readFile, f, "ns",
-		slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	body := nameBody(1, "15550783881", "APPROVED", "")
-	if w := post(h, body, SignatureValue([]byte("sec"), body)); w.Code != http.StatusOK {
-		t.Fatalf("status %d", w.Code)
-	}
-	if len(f.signals) != 1 || f.signals[0].workflowID != "whatsapp-number-+15550783881" || f.signals[0].name != onboarding.SignalNameUpdate {
-		t.Fatalf("signals %+v", f.signals)
-	}
-}
