@@ -1,7 +1,7 @@
 #!/bin/sh
 # Creates the namespace the product runs in and registers its search
 # attributes (onboarding/names.go: WhatsAppStage, WhatsAppWABAID,
-# WhatsAppPhoneNumberID, all Keyword), with the temporal CLI of the
+# WhatsAppPhoneNumberID, WhatsAppWABAState, all Keyword), with the temporal CLI of the
 # admin-tools image. Idempotent: run by the temporal-setup service of
 # docker-compose.yml on every `up`; the worker starts after it succeeded.
 # deploy/compose_test.go checks this list against onboarding/names.go.
@@ -33,7 +33,7 @@ until existing="$(temporal operator search-attribute list --namespace "$TEMPORAL
 	[ "$i" -lt 60 ] || { echo "cannot list search attributes of $TEMPORAL_NAMESPACE" >&2; exit 1; }
 	sleep 1
 done
-for sa in WhatsAppStage:Keyword WhatsAppWABAID:Keyword WhatsAppPhoneNumberID:Keyword; do
+for sa in WhatsAppStage:Keyword WhatsAppWABAID:Keyword WhatsAppPhoneNumberID:Keyword WhatsAppWABAState:Keyword; do
 	name="${sa%%:*}" type="${sa##*:}"
 	if printf '%s\n' "$existing" | grep -qw "$name"; then
 		echo "search attribute $name exists"
