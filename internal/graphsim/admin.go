@@ -1,8 +1,10 @@
 package graphsim
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -97,6 +99,7 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 		adminJSON(w, http.StatusOK, map[string]string{"id": s.CreateWABA(id)})
 	})
 	mux.HandleFunc("POST /_sim/wabas/{id}/account-update", func(w http.ResponseWriter, r *http.Request) {
+		jsonBodyAsJSON(r)
 		p, perr := readParams(r)
 		if perr != nil {
 			adminError(w, http.StatusBadRequest, perr.Details)
@@ -274,6 +277,20 @@ func (s *Server) buildAdminMux() *http.ServeMux {
 		adminError(w, http.StatusNotFound, "unknown admin path; GET /_sim/ lists them")
 	})
 	return mux
+}
+
+// jsonBodyAsJSON marks a body that is a JSON object as JSON whatever its
+// Content-Type, so that `curl -d '{"event":...}'`, which labels it a form,
+// works on the admin paths.
+func jsonBodyAsJSON(r *http.Request) {
+	if r.Body == nil {
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	r.Body = io.NopCloser(bytes.NewReader(body))
+	if err == nil && len(bytes.TrimSpace(body)) > 0 && bytes.TrimSpace(body)[0] == '{' {
+		r.Header.Set("Content-Type", "application/json")
+	}
 }
 
 func (s *Server) adminUpdate(w http.ResponseWriter, r *http.Request, err error) {

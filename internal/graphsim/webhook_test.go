@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,6 +161,12 @@ func TestWebhookAccountUpdate(t *testing.T) {
 	e.sim.WaitWebhooks()
 	e.requireOK(e.do("POST", admin+testWABA+"/account-update?event=DISABLED_UPDATE&ban_state=REINSTATE", nil))
 	e.sim.WaitWebhooks()
+	// curl -d '{...}' labels JSON as a form.
+	req, err := http.NewRequest("POST", admin+testWABA+"/account-update", strings.NewReader(`{"event":"ACCOUNT_OFFBOARDED"}`))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	e.requireOK(e.raw(req))
+	e.sim.WaitWebhooks()
 
 	require.Equal(t, http.StatusNotFound, e.do("POST", admin+"999/account-update", url.Values{"event": {"ACCOUNT_DELETED"}}).Status)
 	require.Equal(t, http.StatusBadRequest, e.do("POST", admin+testWABA+"/account-update", url.Values{"event": {"NOPE"}}).Status)
@@ -168,12 +175,13 @@ func TestWebhookAccountUpdate(t *testing.T) {
 	e.sim.WaitWebhooks()
 
 	_, _, ids, wabas := rec.got()
-	require.Equal(t, []string{testWABA, testWABA, testWABA}, ids)
+	require.Equal(t, []string{testWABA, testWABA, testWABA, testWABA}, ids)
 	require.Equal(t, onboarding.WABAUpdateInput{Event: "DISABLED_UPDATE", BanState: "DISABLE", State: onboarding.WABAStateUnusable,
 		EventTime: time.Unix(e.clock.Now().Unix(), 0).UTC(), EventID: wabas[0].EventID}, wabas[0])
 	require.Equal(t, "PARTNER_REMOVED", wabas[1].Event)
 	require.Equal(t, onboarding.WABAStateUnusable, wabas[1].State)
 	require.Equal(t, onboarding.WABAStateUsable, wabas[2].State)
+	require.Equal(t, "ACCOUNT_OFFBOARDED", wabas[3].Event)
 }
 
 func TestWebhookRetriedUntilAccepted(t *testing.T) {
