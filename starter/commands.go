@@ -264,6 +264,7 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 	fs.StringVar(&in.PreverifiedID, "preverified-id", "", "id of a pre-verified number (no code needed)")
 	fs.DurationVar((*time.Duration)(&in.CodeWait), "code-wait", onboarding.DefaultCodeWait, "how long to wait for a code before the run is flagged as parked")
 	fs.DurationVar((*time.Duration)(&in.NameCheckInterval), "name-check-interval", onboarding.DefaultNameCheckInterval, "how often a pending display name is re-read")
+	fs.BoolVar(&in.ReregisterOnNameApproval, "reregister-on-name-approval", false, "when Meta approves a changed display name, register again to apply it (one register call of the 72-hour budget)")
 	fs.StringVar(&pinFile, "pin-file", "", "file holding the six-digit two-step PIN")
 	fs.StringVar(&backupFile, "backup-file", "", "file holding the On-Premises API backup data, for a number migrating from it")
 	fs.StringVar(&backupPasswordFile, "backup-password-file", "", "file holding the backup's password (or set "+envBackupPassword+")")
@@ -528,6 +529,15 @@ func printStatus(w io.Writer, self string, st onboarding.Status, r onboarding.Ru
 	}
 	if st.PendingOperations > 0 {
 		row("pending operations", "%d", st.PendingOperations)
+	}
+	if st.WABAState != "" {
+		row("WABA state", "%s (Meta: %s)", st.WABAState, st.WABAEvent)
+	}
+	if u := st.LastNameUpdate; u != nil {
+		row("name review", "%s %s%s at %s", u.Decision, u.RequestedName, orEmpty(" ("+u.Reason+")", u.Reason), u.EventTime.Local().Format(time.DateTime))
+	}
+	if st.ReregisterDue != "" {
+		row("reregister due", "to show the approved name %q: %s reregister %s", st.ReregisterDue, self, number)
 	}
 	if le := st.LastError; le != nil {
 		row("last error", "%s: %s (%s, code %d/%d) at %s", le.Op, le.Message, le.Class, le.Code, le.Subcode, le.At.Local().Format(time.DateTime))
@@ -794,6 +804,14 @@ func parseList(e *env, args []string) (*invocation, error) {
 func dash(s string) string {
 	if s == "" {
 		return "-"
+	}
+	return s
+}
+
+// orEmpty is s, or "" when cond is empty.
+func orEmpty(s, cond string) string {
+	if cond == "" {
+		return ""
 	}
 	return s
 }

@@ -278,3 +278,29 @@ func TestRefusedConnectionIsOneReadableLine(t *testing.T) {
 	assert.Equal(t, "starter status: cannot reach Temporal at 127.0.0.1:1 (TEMPORAL_ADDRESS): connection refused; is the server running there? (make run starts one on 127.0.0.1:7233)\n",
 		te.errOut.String())
 }
+
+func TestStatusShowsWhatMetasWebhooksSaid(t *testing.T) {
+	st := onboarding.Status{Number: number, Stage: onboarding.StageRegistered, WABAState: onboarding.WABAStateUnusable,
+		WABAEvent: "DISABLED_UPDATE DISABLE", ReregisterDue: "Acme Help",
+		LastNameUpdate: &onboarding.NameUpdateInput{Decision: "APPROVED", RequestedName: "Acme Help", EventTime: time.Now()}}
+	te := withTemporal(newTestEnv(t), &fakeTemporal{statuses: []onboarding.Status{st}})
+	require.Equal(t, exitOK, te.run("status", number))
+	out := te.out.String()
+	assert.Contains(t, out, "unusable (Meta: DISABLED_UPDATE DISABLE)")
+	assert.Contains(t, out, "APPROVED Acme Help at")
+	assert.Contains(t, out, `to show the approved name "Acme Help": ./scripts/starter.sh reregister +15551234567`)
+}
+
+func TestOnboardOptsIntoReregisterOnNameApproval(t *testing.T) {
+	for _, opt := range []bool{false, true} {
+		f := &fakeTemporal{}
+		te := withTemporal(newTestEnv(t), f)
+		te.vars[envPIN] = "123456"
+		args := []string{"onboard", "+15551234567", "--waba", "100000000000001", "--cc", "1", "--name", "Acme Support"}
+		if opt {
+			args = append(args, "--reregister-on-name-approval")
+		}
+		require.Equal(t, exitOK, te.run(args...), te.errOut.String())
+		assert.Equal(t, opt, f.started.ReregisterOnNameApproval)
+	}
+}
