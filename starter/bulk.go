@@ -365,11 +365,13 @@ func (r *bulkRow) fill(e *env, cell func(string) string, dir string) {
 		}
 	}
 	if m := cell("migrate"); m != "" {
-		b, err := strconv.ParseBool(strings.ToLower(m))
-		if err != nil {
+		switch strings.ToLower(m) {
+		case "true", "yes", "1":
+			in.Migrate = true
+		case "false", "no", "0":
+		default:
 			problem("migrate", "must be true or false (or empty)")
 		}
-		in.Migrate = b
 	}
 	for _, d := range []struct {
 		name string
