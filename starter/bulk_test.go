@@ -306,7 +306,7 @@ func TestBulkStartsValidRowsAndSummarizes(t *testing.T) {
 		}
 		fmt.Fprintf(&body, "100000000000001,+1555123%04d,Acme %d,%s,\n", i, i, pinFile)
 	}
-	body.WriteString("100000000000001,+1555abc,Acme Bad,,\n")                  // line 14
+	body.WriteString("100000000000001,+1555abc,Acme Bad,,\n")                       // line 14
 	body.WriteString("100000000000001,+15551239999,Acme Clear,," + clearPIN + "\n") // line 15
 	file := writeCSV(t, body.String())
 
