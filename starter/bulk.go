@@ -164,6 +164,8 @@ func parseBulkOnboard(e *env, args []string) (*invocation, error) {
 		return nil, usageErr("--csv %s: %v", file, err)
 	}
 
+	checkSealKeys(e, rows)
+
 	sum := &bulkSummary{File: file, Rows: len(rows), CheckOnly: check, Refused: []bulkRowErr{}, Failed: []bulkRowErr{}, Runs: []bulkRun{}}
 	var valid []*bulkRow
 	needBatchPIN, needSealing := false, false
@@ -222,6 +224,26 @@ func canSeal(e *env) error {
 	}
 	return inputErr("pin", "cannot be sent: no public seal keys to seal it with (set "+seal.EnvPublicKeys+" or "+
 		seal.EnvPublicKeys+"_FILE); rows whose pin cell is already sealed need none")
+}
+
+// checkSealKeys refuses a row whose PIN was sealed to a key the starter's
+// public keys do not list: the workers, which hold the same list's private
+// halves, could not open it, and would retry rather than fail. Without
+// keys, nothing is known to check against.
+func checkSealKeys(e *env, rows []*bulkRow) {
+	sealer, err := onboarding.LoadSealer(e.getenv, e.readFile)
+	if err != nil {
+		return
+	}
+	for _, r := range rows {
+		if !seal.IsSealed(r.in.PIN) {
+			continue
+		}
+		if id, _ := seal.KeyIDOf(r.in.PIN); !slices.Contains(sealer.IDs(), id) {
+			r.problems = append(r.problems, fmt.Sprintf("pin: is sealed with key %q, which is not among the workers' public keys %q (%s): seal it again with starter seal-pin",
+				id, sealer.IDs(), seal.EnvPublicKeys))
+		}
+	}
 }
 
 // parseRate reads "10/s", "600/m", "0.5/s" or a bare "10" (per second).

@@ -432,6 +432,24 @@ func TestBulkRefusesTheBatchBeforeStarting(t *testing.T) {
 	}
 }
 
+func TestBulkRefusesAPINSealedToAnotherKey(t *testing.T) {
+	f := &bulkTemporal{}
+	te, _ := bulkEnv(t, f)
+	old, err := seal.GenerateKey("retired-2024")
+	require.NoError(t, err)
+	oldPub, err := old.Public()
+	require.NoError(t, err)
+	sealer, err := seal.NewSealer(oldPub)
+	require.NoError(t, err)
+	stale, err := sealer.Seal(seal.PurposePIN, "246802")
+	require.NoError(t, err)
+	file := writeCSV(t, "waba_id,number,display_name,pin\n100000000000001,+15551230001,Acme One,"+stale+"\n"+
+		"100000000000001,+15551230002,Acme Two,"+sealedPIN(t)+"\n")
+	assert.Equal(t, exitUsage, te.run("onboard", "--csv", file, "--check"))
+	assert.Contains(t, te.out.String(), "2 rows, 1 valid, 1 refused")
+	assert.Contains(t, te.out.String(), `line 2 +15551230001: pin: is sealed with key "retired-2024", which is not among the workers' public keys ["starter-test"]`)
+}
+
 func TestBulkCheckStartsNothing(t *testing.T) {
 	f := &bulkTemporal{}
 	te, _ := bulkEnv(t, f)
