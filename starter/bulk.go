@@ -113,7 +113,10 @@ func parseBulkOnboard(e *env, args []string) (*invocation, error) {
 			"are reported with their line number and skipped, never half-started. Rows whose\n"+
 			"number already has a running run are reported as such and left alone, so a file\n"+
 			"can be run again after fixing its refused rows.\n\n"+
-			"The header row names the columns: "+strings.Join(csvColumns, ", ")+".\n"+
+			"The header row names the columns, in any order, as the JSON contract does:\n"+
+			"  waba_id, number, country_code, phone_number, display_name, region,\n"+
+			"  code_method, language, migrate, preverified_id, pin, pin_file, code_wait,\n"+
+			"  name_check_interval\n"+
 			"A row gives its number as number (E.164) or as country_code and phone_number.\n"+
 			"Its PIN comes from a pin cell holding a PIN sealed by \"starter seal-pin\" (never\n"+
 			"in clear), from a pin_file cell naming a file (relative to the CSV's folder), or\n"+
@@ -137,6 +140,10 @@ func parseBulkOnboard(e *env, args []string) (*invocation, error) {
 	pos, err := fs.parse(args)
 	if err != nil {
 		return nil, err
+	}
+	if file == "-h" || file == "-help" || file == "--help" { // "onboard --csv -h"
+		fs.Usage()
+		return nil, errHelp
 	}
 	if err := noMore(pos); err != nil {
 		return nil, err

@@ -492,3 +492,14 @@ func TestSealPIN(t *testing.T) {
 	assert.Contains(t, te.errOut.String(), "no public seal keys to seal with")
 	assert.False(t, te.dialed)
 }
+
+func TestBulkHelpListsEveryColumn(t *testing.T) {
+	te := newTestEnv(t)
+	require.Equal(t, exitOK, te.run("onboard", "--csv", "-h"))
+	help := te.errOut.String()
+	for _, c := range csvColumns {
+		assert.Contains(t, help, " "+c, c)
+	}
+	assert.Contains(t, help, "-rate")
+	assert.False(t, te.dialed)
+}
