@@ -248,7 +248,8 @@ Environment:
                           them (required by onboard, verify, fix --new-pin)
   LOG_FORMAT, LOG_LEVEL   SDK log output (console, warn by default)
 
-Exit status: 0 done, 1 failed, 2 bad input.
+Exit status: 0 done, 1 failed, 2 bad input (onboard --csv -h says what
+they mean for a batch).
 `)
 }
 
