@@ -33,6 +33,7 @@ func TestEveryProductMetricIsExposedUnderItsName(t *testing.T) {
 	RecordStarted(h)
 	RecordRegistered(h, 90*time.Second)
 	RecordStage(h, "awaiting_code")
+	h.WithTags(map[string]string{"task_queue": "whatsapp-onboarding"}).Counter("probe_total").Inc(1)
 	RecordNeedsAttention(h)
 	RecordBudgetSpent(h, "register")
 	RecordBudgetReturned(h, "register")
@@ -67,6 +68,7 @@ func TestEveryProductMetricIsExposedUnderItsName(t *testing.T) {
 		GraphCallLatency + `_bucket{endpoint="register",outcome="ok",le="0.05"} 1`,
 		GraphCallLatency + `_count{endpoint="register",outcome="window_exhausted"} 1`,
 		"go_goroutines ",
+		`probe_total{task_queue="whatsapp-onboarding"} 1`,
 	} {
 		assert.Contains(t, text, "\n"+want, "scrape lacks %q; its product lines:\n%s", want, productLines(text))
 	}

@@ -22,6 +22,17 @@ var Buckets = []float64{
 	60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600,
 }
 
+// sanitize is the SDK contrib's PrometheusSanitizeOptions, but keeps '-'
+// and '.' in tag values, which Prometheus allows: the task queue reads
+// task_queue="whatsapp-onboarding" as everywhere else, not
+// "whatsapp_onboarding".
+var sanitize = tally.SanitizeOptions{
+	NameCharacters:       sdktally.PrometheusSanitizeOptions.NameCharacters,
+	KeyCharacters:        sdktally.PrometheusSanitizeOptions.KeyCharacters,
+	ValueCharacters:      tally.ValidCharacters{Ranges: tally.AlphanumericRange, Characters: []rune{'_', '-', '.'}},
+	ReplacementCharacter: tally.DefaultReplacementCharacter,
+}
+
 // ReportInterval is how often recorded values reach the Prometheus
 // registry; a scrape sees a value at most this late.
 const ReportInterval = time.Second
@@ -56,7 +67,7 @@ func NewPrometheus(onError func(error)) *Prometheus {
 	scope, closer := tally.NewRootScope(tally.ScopeOptions{
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,
-		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		SanitizeOptions: &sanitize,
 	}, ReportInterval)
 	return &Prometheus{
 		scope:    sdktally.NewPrometheusNamingScope(scope),
