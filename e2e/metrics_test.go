@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/internal/metrics"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
@@ -93,6 +94,10 @@ func TestWorkerMetricsMoveWithAnOnboarding(t *testing.T) {
 	before := s.scrape(t)
 	const national = "5550000960"
 	number := "+1" + national
+	// One add answered by a proxy's 503: a Graph call that failed, an
+	// activity failure the SDK counts, and a retry that adds the number.
+	require.NoError(t, s.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointAddPhoneNumber,
+		Number: "1" + national, Times: 1, HTTPStatus: http.StatusServiceUnavailable}))
 	c := s.onboardingClient()
 	_, err := c.Onboard(context.Background(), onboarding.OnboardInput{
 		WABAID: wabaID, CountryCode: "1", PhoneNumber: national, DisplayName: "Acme Metrics", PIN: "246802",
@@ -119,6 +124,8 @@ func TestWorkerMetricsMoveWithAnOnboarding(t *testing.T) {
 		{metrics.TimeToRegistered, nil},
 		{metrics.BudgetSpent, map[string]string{metrics.TagCall: "register"}},
 		{metrics.StageEntered, map[string]string{metrics.TagStage: string(onboarding.StageRegistered)}},
+		{metrics.GraphCalls, map[string]string{metrics.TagEndpoint: graph.OpAddPhoneNumber, metrics.TagOutcome: "transient", metrics.TagCode: "http_503"}},
+		{metrics.SDKActivityFailed, map[string]string{"activity_type": "AddPhoneNumber"}},
 	}
 	for _, op := range []string{graph.OpAddPhoneNumber, graph.OpGetPhoneNumber, graph.OpRequestCode, graph.OpVerifyCode, graph.OpRegister} {
 		wants = append(wants,
