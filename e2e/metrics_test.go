@@ -149,6 +149,8 @@ func TestWorkerMetricsMoveWithAnOnboarding(t *testing.T) {
 		}
 		t.FailNow()
 	}
+	// A name recorded with two sets of label keys would be dropped, logged.
+	require.NotContains(t, s.workerLog.String(), "Prometheus refused a metric")
 	// The SDK's own metrics are on the same endpoint, named as the
 	// dashboard queries them.
 	for _, name := range []string{metrics.SDKWorkflowTaskLatency, metrics.SDKWorkflowTaskScheduleToStart,
