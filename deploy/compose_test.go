@@ -35,8 +35,6 @@ import (
 // entry must be removed as its branch is merged, and the list must end
 // empty. The lead removes it after merging issue 11.
 var pendingIssue11 = map[string]bool{
-	"code env WA_METRICS_ADDR":                true,
-	"port worker 9464":                        true,
 	"flag simulator -webhook-url":             true,
 	"flag simulator -webhook-app-secret-file": true,
 	"code env WA_WEBHOOK_APP_SECRET_FILE":     true,
