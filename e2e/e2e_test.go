@@ -62,6 +62,7 @@ type stack struct {
 	sealer    *seal.Sealer
 	bin       string // folder with worker and starter
 	workerLog *syncBuffer
+	metrics   string        // the worker's WA_METRICS_ADDR, host:port
 	client    client.Client // with the codec, as operators' services use it
 	raw       client.Client // without the codec: what history holds at rest
 	stop      func()
@@ -180,9 +181,14 @@ func start(cli string) (*stack, error) {
 	if err := s.sealKeys(); err != nil {
 		return fail(err)
 	}
+	mport, err := freePort()
+	if err != nil {
+		return fail(err)
+	}
+	s.metrics = fmt.Sprintf("127.0.0.1:%d", mport)
 	worker := exec.Command(filepath.Join(dir, "worker"))
 	worker.Env = append(s.env(), "GRAPH_API_URL="+s.simURL, "WHATSAPP_ACCESS_TOKEN="+accessToken, "LOG_LEVEL=debug",
-		seal.EnvPrivateKeys+"="+s.sealPriv)
+		seal.EnvPrivateKeys+"="+s.sealPriv, "WA_METRICS_ADDR="+s.metrics)
 	worker.Stdout, worker.Stderr = s.workerLog, s.workerLog
 	if err := worker.Start(); err != nil {
 		return fail(err)

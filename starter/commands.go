@@ -36,6 +36,8 @@ type invocation struct {
 	// number is the E.164 number the command is about, if one, for hints.
 	number string
 	do     func(ctx context.Context, c *onboarding.Client) (output, error)
+	// local commands need no Temporal: do gets a nil Client.
+	local bool
 }
 
 // output is a command's result: data for --json, human for people.
@@ -45,6 +47,8 @@ type output struct {
 	// failed makes the command exit 1 after printing, for outcomes that
 	// are answers rather than errors, such as a code Meta refused.
 	failed bool
+	// exit, when not 0, is the exit status after printing.
+	exit int
 }
 
 var commands []*command
@@ -64,6 +68,7 @@ func init() {
 		{"skip-wait", "cut the run's current durable wait short", parseSignalOnly("skip-wait")},
 		{"cancel", "stop a number's run (the number stays as it is at Meta)", parseSignalOnly("cancel")},
 		{"list", "list onboarding runs, optionally in one stage", parseList},
+		{"seal-pin", "print a PIN sealed with the workers' public key, for the pin column of onboard --csv", parseSealPIN},
 	}
 }
 
@@ -243,6 +248,9 @@ func nationalNumber(arg, cc string) (string, error) {
 }
 
 func parseOnboard(e *env, args []string) (*invocation, error) {
+	if wantsCSV(args) {
+		return parseBulkOnboard(e, args)
+	}
 	fs := newFlagSet(e, "onboard", "--waba ID --cc CC (--number NATIONAL | +E164) --name NAME [flags]",
 		"Starts the workflow that onboards the number and then owns it: add to the WABA,\n"+
 			"request an ownership code, wait for it (see verify), register with the PIN.\n"+
@@ -250,7 +258,8 @@ func parseOnboard(e *env, args []string) (*invocation, error) {
 			"The number is --number without the country code, or the first argument in E.164\n"+
 			"(+15551234567, '+' optional) as for the other commands; --cc says where the\n"+
 			"country code ends.\n"+
-			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.")
+			"The PIN comes from --pin-file, "+envPIN+", or a prompt when stdin is a terminal.\n"+
+			"With --csv FILE it starts every row of a CSV file instead: see onboard --csv -h.")
 	var in onboarding.OnboardInput
 	var method, pinFile, backupFile, backupPasswordFile string
 	fs.StringVar(&in.WABAID, "waba", "", "WhatsApp Business Account id")

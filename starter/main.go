@@ -53,6 +53,8 @@ type env struct {
 	// stdinIsTerminal and readPassword serve the interactive PIN prompt.
 	stdinIsTerminal func() bool
 	readPassword    func() ([]byte, error)
+	// stderrTTY picks a progress bar over plain lines; nil means no.
+	stderrTTY func() bool
 	// dial connects to Temporal; it is called only after input is valid.
 	dial func(ctx context.Context, e *env) (*onboarding.Client, func(), error)
 }
@@ -74,6 +76,7 @@ func osEnv() *env {
 		readFile:        os.ReadFile,
 		stdinIsTerminal: func() bool { return term.IsTerminal(fd) },
 		readPassword:    func() ([]byte, error) { return term.ReadPassword(fd) },
+		stderrTTY:       func() bool { return term.IsTerminal(int(os.Stderr.Fd())) },
 		dial:            dialTemporal,
 	}
 }
@@ -151,12 +154,15 @@ func run(ctx context.Context, args []string, e *env) int {
 		ctx, cancel = context.WithTimeout(ctx, inv.timeout)
 		defer cancel()
 	}
-	c, closeClient, err := e.dial(ctx, e)
-	if err != nil {
-		report(e.stderr, name, err)
-		return exitFailure
+	var c *onboarding.Client
+	if !inv.local {
+		var closeClient func()
+		if c, closeClient, err = e.dial(ctx, e); err != nil {
+			report(e.stderr, name, err)
+			return exitFailure
+		}
+		defer closeClient()
 	}
-	defer closeClient()
 
 	out, err := inv.do(ctx, c)
 	if err != nil {
@@ -177,6 +183,9 @@ func run(ctx context.Context, args []string, e *env) int {
 	if err != nil {
 		report(e.stderr, name, err)
 		return exitFailure
+	}
+	if out.exit != 0 {
+		return out.exit
 	}
 	if out.failed {
 		return exitFailure
@@ -239,7 +248,8 @@ Environment:
                           them (required by onboard, verify, fix --new-pin)
   LOG_FORMAT, LOG_LEVEL   SDK log output (console, warn by default)
 
-Exit status: 0 done, 1 failed, 2 bad input.
+Exit status: 0 done, 1 failed, 2 bad input (onboard --csv -h says what
+they mean for a batch).
 `)
 }
 

@@ -18,6 +18,14 @@
 //	WHATSAPP_ACCESS_TOKEN_FILE
 //	                       Graph API access token
 //	LOG_FORMAT, LOG_LEVEL  json (default) or console; info (default)
+//	WA_METRICS_ADDR        listen address of /metrics (Prometheus: the
+//	                       SDK's temporal_* metrics and the product's
+//	                       whatsapp_onboarding_*, see internal/metrics),
+//	                       /healthz (the process is up) and /readyz (200
+//	                       when Temporal answers a health check and the
+//	                       Graph API's host answers HTTP; results cached
+//	                       5 s); default 127.0.0.1:9464, ":9464" in a
+//	                       container
 package main
 
 import (
@@ -37,6 +45,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/metrics"
 	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 	"github.com/wa-onboarding/onboarding/internal/temporalconn"
@@ -59,7 +68,8 @@ func main() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: worker [-insecure-plain-payloads]\n\n"+
 			"Runs the WhatsApp onboarding workflows on task queue %q. Configured by environment:\n"+
 			"TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, WA_CODEC_KEYS(_FILE),\n"+
-			"%s, %s or %s, LOG_FORMAT, LOG_LEVEL.\n\n", onboarding.TaskQueue, envGraphURL, envToken, envTokenFile)
+			"%s, %s or %s, LOG_FORMAT, LOG_LEVEL, %s (default %s).\n\n", onboarding.TaskQueue, envGraphURL, envToken, envTokenFile,
+			envMetricsAddr, defaultMetricsAddr)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
@@ -82,7 +92,9 @@ func run(plainPayloads bool) error {
 
 	// Graph settings come first: a missing token is a configuration error
 	// that should not wait for a dial timeout to be reported.
-	g, graphURL, err := graphClient(os.Getenv, os.ReadFile)
+	prom := metrics.NewPrometheus(onceLogger(logger))
+	defer func() { _ = prom.Close() }()
+	g, graphURL, err := graphClient(os.Getenv, os.ReadFile, graph.WithCallObserver(metrics.GraphObserver(prom.Handler())))
 	if err != nil {
 		return err
 	}
@@ -93,11 +105,17 @@ func run(plainPayloads bool) error {
 		return err
 	}
 
-	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads})
+	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads,
+		MetricsHandler: prom.Handler()})
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	stopMetrics, metricsAt, err := serveMetrics(logger, metricsAddr(os.Getenv), prom, readiness(c, g))
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 
 	w := worker.New(c, onboarding.TaskQueue, worker.Options{
 		// A Graph call in flight at shutdown is let finish: a register that
@@ -121,6 +139,7 @@ func run(plainPayloads bool) error {
 		zap.Strings("seal_key_ids", sealKeyIDs(opener)),
 		zap.String("graph_api_host", graphURL.Host),
 		zap.String("graph_api_path", graphURL.Path),
+		zap.String("metrics_addr", metricsAt.String()),
 	)
 	// Run returns on SIGINT or SIGTERM after in-flight tasks finish or
 	// their grace period ends; workflows resume on the next worker.
@@ -134,7 +153,7 @@ func run(plainPayloads bool) error {
 // graphClient builds the Graph API client from the environment and returns
 // its parsed base URL for logging (host and path only: a URL may embed
 // credentials).
-func graphClient(getenv func(string) string, readFile func(string) ([]byte, error)) (*graph.Client, *url.URL, error) {
+func graphClient(getenv func(string) string, readFile func(string) ([]byte, error), opts ...graph.Option) (*graph.Client, *url.URL, error) {
 	base := strings.TrimSpace(getenv(envGraphURL))
 	if base == "" {
 		base = graph.DefaultBaseURL
@@ -147,7 +166,7 @@ func graphClient(getenv func(string) string, readFile func(string) ([]byte, erro
 	if err != nil {
 		return nil, nil, err
 	}
-	g, err := graph.New(token, graph.WithBaseURL(base))
+	g, err := graph.New(token, append([]graph.Option{graph.WithBaseURL(base)}, opts...)...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("graph client: %w", err)
 	}

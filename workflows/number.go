@@ -19,6 +19,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
+	"github.com/wa-onboarding/onboarding/internal/metrics"
 	"github.com/wa-onboarding/onboarding/internal/validate"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
@@ -210,6 +211,7 @@ func (r *run) onboardAndServe(ctx workflow.Context) error {
 // onboard adds the number, proves ownership unless it is already proven, and
 // registers it.
 func (r *run) onboard(ctx workflow.Context) error {
+	metrics.RecordStarted(workflow.GetMetricsHandler(ctx))
 	r.setStage(ctx, onboarding.StageAdding, "adding "+r.in.E164()+" to WABA "+r.in.WABAID)
 	var added activities.AddNumberResult
 	err := r.retryUntilFixed(ctx, callAdd.op, func(ctx workflow.Context) error {
@@ -250,6 +252,7 @@ func (r *run) onboard(ctx workflow.Context) error {
 	// The backup served its one purpose; it is not carried any further.
 	r.in.Backup = nil
 	r.onboarded = true
+	metrics.RecordRegistered(workflow.GetMetricsHandler(ctx), workflow.Now(ctx).Sub(r.startedAt))
 	return nil
 }
 
@@ -592,6 +595,7 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 				// Meta refused the call before acting on it: it spends
 				// no budget, and the wait is Meta's.
 				r.giveBack(ctx, k, at)
+				metrics.RecordThrottleWait(workflow.GetMetricsHandler(ctx), b.c.op)
 				d := r.throttleWait(ctx, b.c, ge, &throttleWait)
 				if _, err := r.sleep(ctx, d, onboarding.StageRateLimited, throttleReason(b.c, ge)); err != nil {
 					return err
@@ -653,6 +657,7 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 func (r *run) giveBack(ctx workflow.Context, k callKind, at time.Time) {
 	if has(ctx, changeLedgerGivesBack) {
 		r.ledger.unrecord(k, at)
+		metrics.RecordBudgetReturned(workflow.GetMetricsHandler(ctx), string(k))
 	}
 }
 
@@ -680,6 +685,7 @@ func throttleReason(c *call, ge *onboarding.GraphError) string {
 // outside this worker spent the budget. spend then sleeps it out.
 func (r *run) metaLock(ctx workflow.Context, k callKind) {
 	*r.ledger.blockedUntil(k) = workflow.Now(ctx).Add(Window + WindowMargin)
+	metrics.RecordMetaLock(workflow.GetMetricsHandler(ctx), string(k))
 	r.logger.Warn("Meta answered 133016: the number is locked for 72 hours", "operation", string(k))
 }
 
@@ -709,6 +715,7 @@ func (r *run) spend(ctx workflow.Context, k callKind) (time.Time, error) {
 	}
 	at := workflow.Now(ctx)
 	r.ledger.record(k, at)
+	metrics.RecordBudgetSpent(workflow.GetMetricsHandler(ctx), string(k))
 	return at, nil
 }
 
@@ -817,6 +824,7 @@ func (r *run) do(ctx workflow.Context, c *call, summary string, arg, result any)
 			return err
 		}
 		r.recordError(ge)
+		metrics.RecordThrottleWait(workflow.GetMetricsHandler(ctx), c.op)
 		d := r.throttleWait(ctx, c, ge, &unnamed)
 		if _, err := r.sleep(ctx, d, r.stage, throttleReason(c, ge)); err != nil {
 			return err
@@ -861,6 +869,7 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	r.awaitingFix = true
 	defer func() { r.awaitingFix = false }()
 	r.setStage(ctx, onboarding.StageNeedsAttention, reason+" (resume with fix, or cancel)")
+	metrics.RecordNeedsAttention(workflow.GetMetricsHandler(ctx))
 	r.logger.Warn("run needs attention", "reason", reason)
 	if err := workflow.Await(ctx, func() bool { return r.fix != nil }); err != nil {
 		return err
@@ -971,6 +980,7 @@ func (r *run) resumeInput(ctx workflow.Context) onboarding.OnboardInput {
 func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) {
 	if s != r.stage {
 		r.stage = s
+		metrics.RecordStage(workflow.GetMetricsHandler(ctx), string(s))
 		r.upsert(ctx, onboarding.SearchAttributeStage.ValueSet(string(s)))
 	}
 	r.detail = detail

@@ -71,6 +71,7 @@ type Client struct {
 	baseURL   string
 	hc        *http.Client
 	userAgent string
+	observe   func(CallInfo) // see WithCallObserver
 }
 
 // An Option configures a Client built by New.
@@ -473,9 +474,9 @@ func (c *Client) post(ctx context.Context, op, path string, body *requestBody, s
 	return nil
 }
 
-// call makes one request and decodes a 2xx answer into out. Every failure is
+// callOnce makes one request and decodes a 2xx answer into out. Every failure is
 // an *Error with the token and secrets redacted from it.
-func (c *Client) call(ctx context.Context, op, method, path string, q url.Values, body *requestBody, out any, secrets ...string) error {
+func (c *Client) callOnce(ctx context.Context, op, method, path string, q url.Values, body *requestBody, out any, secrets ...string) error {
 	status, header, data, err := c.roundTrip(ctx, method, path, q, body)
 	if err != nil {
 		var ns *notSentError

@@ -47,6 +47,9 @@ type Config struct {
 	ReadFile func(string) ([]byte, error)
 	// DialTimeout defaults to DefaultDialTimeout.
 	DialTimeout time.Duration
+	// MetricsHandler receives the SDK's metrics; nil keeps the SDK's
+	// default, which drops them.
+	MetricsHandler client.MetricsHandler
 }
 
 // Info describes the connection Options or Dial configured, for start-up
@@ -117,6 +120,9 @@ func Options(cfg Config) (client.Options, Info, error) {
 	// of its own logging call sites would only bury them.
 	h := zapslog.NewHandler(cfg.Logger.Core(), zapslog.WithName("temporal-sdk"), zapslog.AddStacktraceAt(slog.Level(math.MaxInt32)))
 	opts.Logger = tlog.NewStructuredLogger(slog.New(h))
+	if cfg.MetricsHandler != nil {
+		opts.MetricsHandler = cfg.MetricsHandler
+	}
 
 	keys, err := codec.LoadKeys(cfg.Getenv, cfg.ReadFile)
 	switch {

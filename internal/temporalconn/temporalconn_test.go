@@ -8,6 +8,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.uber.org/zap/zaptest/observer"
@@ -106,4 +107,15 @@ func TestNewLogger(t *testing.T) {
 	assert.ErrorContains(t, err, "LOG_LEVEL")
 	_, err = NewLogger(envOf(map[string]string{"LOG_FORMAT": "xml"}), LoggerDefaults{})
 	assert.ErrorContains(t, err, "LOG_FORMAT")
+}
+
+func TestOptionsPassTheMetricsHandler(t *testing.T) {
+	env := envOf(isolated(map[string]string{EnvInsecurePlainPayloads: "1"}))
+	opts, _, err := Options(Config{Getenv: env})
+	require.NoError(t, err)
+	assert.Nil(t, opts.MetricsHandler, "the SDK's default when none is given")
+	h := client.MetricsNopHandler
+	opts, _, err = Options(Config{Getenv: env, MetricsHandler: h})
+	require.NoError(t, err)
+	assert.Equal(t, h, opts.MetricsHandler)
 }
