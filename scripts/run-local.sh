@@ -11,7 +11,8 @@
 #
 # Environment, for tests and a second stack on one machine: RUN_LOCAL_DIR
 # (state, default .local), RUN_LOCAL_TEMPORAL_PORT, RUN_LOCAL_UI_PORT,
-# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR, RUN_LOCAL_GATEWAY_ADDR.
+# RUN_LOCAL_CODEC_ADDR, RUN_LOCAL_SIM_ADDR, RUN_LOCAL_GATEWAY_ADDR,
+# RUN_LOCAL_METRICS_ADDR (the worker's /metrics, /healthz, /readyz).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -27,6 +28,7 @@ UI_PORT="${RUN_LOCAL_UI_PORT:-8233}"
 CODEC_ADDR="${RUN_LOCAL_CODEC_ADDR:-127.0.0.1:8081}"
 SIM_ADDR="${RUN_LOCAL_SIM_ADDR:-127.0.0.1:8090}"
 GATEWAY_ADDR="${RUN_LOCAL_GATEWAY_ADDR:-127.0.0.1:8088}"
+METRICS_ADDR="${RUN_LOCAL_METRICS_ADDR:-127.0.0.1:9464}"
 
 if [ -t 2 ]; then
 	say() { printf '\033[1mrun-local:\033[0m %s\n' "$*" >&2; }
@@ -65,7 +67,7 @@ trap 'exit 129' HUP
 
 port_busy() { (exec 3<>"/dev/tcp/${1%:*}/${1##*:}") 2>/dev/null; }
 
-for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR" "$GATEWAY_ADDR"; do
+for a in "127.0.0.1:$TEMPORAL_PORT" "127.0.0.1:$UI_PORT" "$CODEC_ADDR" "$GATEWAY_ADDR" "$METRICS_ADDR"; do
 	port_busy "$a" && die "$a is already in use: another \`make run\` or Temporal dev server? Stop it first."
 done
 
@@ -214,7 +216,8 @@ say "HTTP API on http://$GATEWAY_ADDR (token in .local/api-token, log .local/gat
 # The worker runs as a job waited for, not exec'd nor in the foreground, so
 # that a signal to this script alone also reaches the trap at once; the
 # trap then stops the worker gracefully with the rest.
-"$BIN/worker" &
+say "worker metrics on http://$METRICS_ADDR/metrics (/healthz, /readyz)"
+WA_METRICS_ADDR="$METRICS_ADDR" "$BIN/worker" &
 worker_pid=$!
 pids+=("$worker_pid")
 set +e

@@ -156,7 +156,8 @@ func startRunLocal(t *testing.T, root, cli string, argv ...string) (int, *syncBu
 	env := []string{"TEMPORAL_CLI_PATH=" + cli, "RUN_LOCAL_DIR=" + t.TempDir(),
 		"RUN_LOCAL_TEMPORAL_PORT=" + freePort(t), "RUN_LOCAL_UI_PORT=" + freePort(t),
 		"RUN_LOCAL_CODEC_ADDR=127.0.0.1:" + freePort(t), "RUN_LOCAL_SIM_ADDR=127.0.0.1:" + freePort(t),
-		"RUN_LOCAL_GATEWAY_ADDR=127.0.0.1:" + freePort(t)}
+		"RUN_LOCAL_GATEWAY_ADDR=127.0.0.1:" + freePort(t),
+		"RUN_LOCAL_METRICS_ADDR=127.0.0.1:" + freePort(t)}
 	for _, kv := range os.Environ() {
 		name, _, _ := strings.Cut(kv, "=")
 		if strings.HasPrefix(name, "WA_") || strings.HasPrefix(name, "WHATSAPP_") || strings.HasPrefix(name, "TEMPORAL_") ||
