@@ -15,7 +15,6 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -1106,11 +1105,7 @@ func (r *repo) command(t *testing.T, cmd string) *commandCode {
 	if c, ok := r.cmds[cmd]; ok {
 		return c
 	}
-	goCmd := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goCmd); err != nil {
-		goCmd = "go"
-	}
-	list := exec.Command(goCmd, "list", "-deps", "-json=ImportPath,Dir,Standard,GoFiles,EmbedFiles,Imports,Module", "./"+cmd)
+	list := exec.Command("go", "list", "-deps", "-json=ImportPath,Dir,Standard,GoFiles,EmbedFiles,Imports,Module", "./"+cmd)
 	list.Dir = r.root
 	list.Env = append(os.Environ(), "CGO_ENABLED=0")
 	var stderr bytes.Buffer

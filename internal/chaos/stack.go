@@ -161,21 +161,6 @@ func (w *workerProc) start() error {
 	return nil
 }
 
-// alive reports whether the process is still running.
-func (w *workerProc) alive() bool {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.done == nil {
-		return false
-	}
-	select {
-	case <-w.done:
-		return false
-	default:
-		return true
-	}
-}
-
 func (w *workerProc) stop(sig syscall.Signal) {
 	w.mu.Lock()
 	cmd, done := w.cmd, w.done
