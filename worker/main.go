@@ -14,6 +14,24 @@
 //	WHATSAPP_ACCESS_TOKEN_FILE
 //	                       Graph API access token
 //	LOG_FORMAT, LOG_LEVEL  json (default) or console; info (default)
+//
+// Tuning, each a whole number (see README, "Worker tuning"):
+//
+//	WA_WORKER_STICKY_CACHE_SIZE
+//	                       runs kept in memory between their workflow tasks,
+//	                       for the whole process (default 1000; the SDK's is
+//	                       10,000). Parked runs (awaiting a code, serving a
+//	                       registered number) cost about 60 KB each while
+//	                       cached; an evicted run replays its history once on
+//	                       its next task. 0 turns sticky execution off.
+//	WA_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (default 1000, at least 2)
+//	WA_WORKER_MAX_CONCURRENT_ACTIVITIES (default 1000)
+//	                       task slots; Graph calls are I/O-bound, so slots
+//	                       rarely limit anything before Temporal or Meta does
+//	WA_WORKER_WORKFLOW_TASK_POLLERS (default 2, at least 2)
+//	WA_WORKER_ACTIVITY_TASK_POLLERS (default 2)
+//	                       long polls held open on the server; more only help
+//	                       when the worker is far from the server
 package main
 
 import (
@@ -32,6 +50,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/wa-onboarding/onboarding/activities"
+	"github.com/wa-onboarding/onboarding/internal/benchfloor"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/temporalconn"
 	"github.com/wa-onboarding/onboarding/onboarding"
@@ -47,6 +66,8 @@ const (
 )
 
 func main() {
+	floor := flag.Bool("bench-floor", false,
+		"also run the end-to-end benchmark's floor workflow (make bench-e2e), with the same worker options")
 	plain := flag.Bool("insecure-plain-payloads", false,
 		"run without payload encryption keys, storing PINs and codes in clear (throwaway dev servers only; same as "+temporalconn.EnvInsecurePlainPayloads+"=1)")
 	flag.Usage = func() {
@@ -61,13 +82,13 @@ func main() {
 		fmt.Fprintf(os.Stderr, "worker: unexpected argument %q (configuration comes from the environment; see -h)\n", flag.Arg(0))
 		os.Exit(2)
 	}
-	if err := run(*plain); err != nil {
+	if err := run(*plain, *floor); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(plainPayloads bool) error {
+func run(plainPayloads, benchFloor bool) error {
 	logger, err := temporalconn.NewLogger(os.Getenv, temporalconn.LoggerDefaults{Format: "json", Level: zapcore.InfoLevel})
 	if err != nil {
 		return err
@@ -80,6 +101,10 @@ func run(plainPayloads bool) error {
 	if err != nil {
 		return err
 	}
+	tune, err := tuningFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 
 	c, info, err := temporalconn.Dial(context.Background(), temporalconn.Config{Logger: logger, AllowPlainPayloads: plainPayloads})
 	if err != nil {
@@ -87,14 +112,19 @@ func run(plainPayloads bool) error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, onboarding.TaskQueue, worker.Options{
+	opts := worker.Options{
 		// A Graph call in flight at shutdown is let finish: a register that
 		// reached Meta but whose answer is lost still spent budget, and the
 		// workflow would only learn of it by a retry.
 		WorkerStopTimeout: graph.DefaultTimeout + 5*time.Second,
-	})
+	}
+	tune.apply(&opts)
+	w := worker.New(c, onboarding.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	w.RegisterActivity(activities.New(g))
+	if benchFloor {
+		benchfloor.Register(w)
+	}
 
 	logger.Info("worker starting",
 		zap.String("task_queue", onboarding.TaskQueue),
@@ -109,6 +139,7 @@ func run(plainPayloads bool) error {
 		zap.String("graph_api_host", graphURL.Host),
 		zap.String("graph_api_path", graphURL.Path),
 	)
+	logger.Info("worker tuning", append(tune.logFields(), zap.Bool("bench_floor", benchFloor))...)
 	// Run returns on SIGINT or SIGTERM after in-flight tasks finish or
 	// their grace period ends; workflows resume on the next worker.
 	if err := w.Run(worker.InterruptCh()); err != nil {
