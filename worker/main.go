@@ -19,7 +19,7 @@
 //
 //	WA_WORKER_STICKY_CACHE_SIZE
 //	                       runs kept in memory between their workflow tasks,
-//	                       for the whole process (default 1000; the SDK's is
+//	                       for the whole process (default 500; the SDK's is
 //	                       10,000). Parked runs (awaiting a code, serving a
 //	                       registered number) cost about 60 KB each while
 //	                       cached; an evicted run replays its history once on

@@ -56,8 +56,17 @@ func (Activities) VerifyCode(context.Context, string, string) error { return nil
 // Register stands for registering the number.
 func (Activities) Register(context.Context, string, string) error { return nil }
 
+// Registry is what Register needs of a worker; a test environment has it
+// too.
+type Registry interface {
+	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
+	RegisterActivityWithOptions(a any, options activity.RegisterOptions)
+}
+
+var _ Registry = worker.Worker(nil)
+
 // Register registers the floor workflow and its activities on w.
-func Register(w worker.Registry) {
+func Register(w Registry) {
 	w.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowType})
 	w.RegisterActivityWithOptions(&Activities{}, activity.RegisterOptions{Name: activityPrefix})
 }
