@@ -32,6 +32,8 @@
 //	WA_WORKER_ACTIVITY_TASK_POLLERS (default 2)
 //	                       long polls held open on the server; more only help
 //	                       when the worker is far from the server
+//	WA_BENCH_FLOOR=1       also run the end-to-end benchmark's floor workflow,
+//	                       with the same options (make bench-e2e sets it)
 package main
 
 import (
@@ -66,8 +68,6 @@ const (
 )
 
 func main() {
-	floor := flag.Bool("bench-floor", false,
-		"also run the end-to-end benchmark's floor workflow (make bench-e2e), with the same worker options")
 	plain := flag.Bool("insecure-plain-payloads", false,
 		"run without payload encryption keys, storing PINs and codes in clear (throwaway dev servers only; same as "+temporalconn.EnvInsecurePlainPayloads+"=1)")
 	flag.Usage = func() {
@@ -82,26 +82,26 @@ func main() {
 		fmt.Fprintf(os.Stderr, "worker: unexpected argument %q (configuration comes from the environment; see -h)\n", flag.Arg(0))
 		os.Exit(2)
 	}
-	if err := run(*plain, *floor); err != nil {
+	if err := run(*plain); err != nil {
 		fmt.Fprintln(os.Stderr, "worker:", err)
 		os.Exit(1)
 	}
 }
 
-func run(plainPayloads, benchFloor bool) error {
+func run(plainPayloads bool) error {
 	logger, err := temporalconn.NewLogger(os.Getenv, temporalconn.LoggerDefaults{Format: "json", Level: zapcore.InfoLevel})
 	if err != nil {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
+	tune, err := tuningFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 
 	// Graph settings come first: a missing token is a configuration error
 	// that should not wait for a dial timeout to be reported.
 	g, graphURL, err := graphClient(os.Getenv, os.ReadFile)
-	if err != nil {
-		return err
-	}
-	tune, err := tuningFromEnv(os.Getenv)
 	if err != nil {
 		return err
 	}
@@ -122,7 +122,7 @@ func run(plainPayloads, benchFloor bool) error {
 	w := worker.New(c, onboarding.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	w.RegisterActivity(activities.New(g))
-	if benchFloor {
+	if tune.BenchFloor {
 		benchfloor.Register(w)
 	}
 
@@ -139,7 +139,7 @@ func run(plainPayloads, benchFloor bool) error {
 		zap.String("graph_api_host", graphURL.Host),
 		zap.String("graph_api_path", graphURL.Path),
 	)
-	logger.Info("worker tuning", append(tune.logFields(), zap.Bool("bench_floor", benchFloor))...)
+	logger.Info("worker tuning", tune.logFields()...)
 	// Run returns on SIGINT or SIGTERM after in-flight tasks finish or
 	// their grace period ends; workflows resume on the next worker.
 	if err := w.Run(worker.InterruptCh()); err != nil {

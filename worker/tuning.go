@@ -16,6 +16,10 @@ const (
 	envActivitySlots   = "WA_WORKER_MAX_CONCURRENT_ACTIVITIES"
 	envWorkflowPollers = "WA_WORKER_WORKFLOW_TASK_POLLERS"
 	envActivityPollers = "WA_WORKER_ACTIVITY_TASK_POLLERS"
+	// envBenchFloor makes the worker also run the end-to-end benchmark's
+	// floor workflow (internal/benchfloor), so the benchmark's two series
+	// share one worker process and its options.
+	envBenchFloor = "WA_BENCH_FLOOR"
 )
 
 // defaultStickyCacheSize bounds how many runs the worker keeps in memory
@@ -38,6 +42,7 @@ type tuning struct {
 	ActivitySlots   int
 	WorkflowPollers int
 	ActivityPollers int
+	BenchFloor      bool // also register the benchmark's floor workflow
 }
 
 // tuningFromEnv reads the tuning variables; unset ones keep their defaults
@@ -75,6 +80,13 @@ func tuningFromEnv(getenv func(string) string) (tuning, error) {
 		}
 		*v.dst = n
 	}
+	switch s := strings.TrimSpace(getenv(envBenchFloor)); s {
+	case "", "0":
+	case "1":
+		t.BenchFloor = true
+	default:
+		return tuning{}, fmt.Errorf("%s: must be 1 or unset, got %q", envBenchFloor, s)
+	}
 	return t, nil
 }
 
@@ -95,5 +107,6 @@ func (t tuning) logFields() []zap.Field {
 		zap.Int("max_concurrent_activities", t.ActivitySlots),
 		zap.Int("workflow_task_pollers", t.WorkflowPollers),
 		zap.Int("activity_task_pollers", t.ActivityPollers),
+		zap.Bool("bench_floor", t.BenchFloor),
 	}
 }

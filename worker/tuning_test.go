@@ -18,10 +18,11 @@ func TestTuningDefaults(t *testing.T) {
 func TestTuningFromEnv(t *testing.T) {
 	tu, err := tuningFromEnv(envOf(map[string]string{
 		envStickyCacheSize: " 250 ", envWorkflowSlots: "50", envActivitySlots: "20",
-		envWorkflowPollers: "4", envActivityPollers: "3",
+		envWorkflowPollers: "4", envActivityPollers: "3", envBenchFloor: "1",
 	}))
 	require.NoError(t, err)
-	assert.Equal(t, tuning{StickyCacheSize: 250, WorkflowSlots: 50, ActivitySlots: 20, WorkflowPollers: 4, ActivityPollers: 3}, tu)
+	assert.Equal(t, tuning{StickyCacheSize: 250, WorkflowSlots: 50, ActivitySlots: 20, WorkflowPollers: 4, ActivityPollers: 3,
+		BenchFloor: true}, tu)
 
 	var o worker.Options
 	tu.apply(&o)
@@ -43,6 +44,7 @@ func TestTuningRefusesBadValues(t *testing.T) {
 		{envWorkflowPollers, "1", "the SDK needs at least 2"},
 		{envActivitySlots, "0", "from 1 to"},
 		{envActivityPollers, "2.5", "whole number"},
+		{envBenchFloor, "yes", "must be 1 or unset"},
 	} {
 		_, err := tuningFromEnv(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)

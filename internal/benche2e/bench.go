@@ -9,7 +9,7 @@
 // over time, to a results folder.
 //
 // Both series run on the same worker process, started once with
-// -bench-floor: same binary, options, sticky cache, payload codec and
+// WA_BENCH_FLOOR=1: same binary, options, sticky cache, payload codec and
 // connection, so the ratio is the product's cost over the floor's and
 // nothing else.
 package benche2e
@@ -199,7 +199,7 @@ func settings(cfg Config, s *stack, load0, load1 float64) []string {
 	}
 	return []string{
 		fmt.Sprintf("machine: %d cores; load average (1 min) %.2f at start, %.2f at end (other processes share the cores)", runtime.NumCPU(), load0, load1),
-		fmt.Sprintf("one Temporal dev server (`%s`, SQLite file), one worker process (`%s -bench-floor`) serving both series, the Graph simulator in the driver's process (names approved at once)",
+		fmt.Sprintf("one Temporal dev server (`%s`, SQLite file), one worker process (`WA_BENCH_FLOOR=1 %s`) serving both series, the Graph simulator in the driver's process (names approved at once)",
 			filepath.Base(filepath.Dir(cfg.TemporalCLI)), filepath.Base(cfg.WorkerBin)),
 		"payloads: " + payloads + "; worker tuning: " + tuning,
 		fmt.Sprintf("%d rounds of %d onboardings per series, alternating (floor first in odd rounds); parked: %s", cfg.Rounds, cfg.Batch, parked),

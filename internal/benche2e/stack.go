@@ -144,7 +144,7 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 	if s.workerLog, err = os.Create(filepath.Join(s.dir, "worker.log")); err != nil {
 		return nil, err
 	}
-	s.worker = exec.Command(cfg.WorkerBin, "-bench-floor")
+	s.worker = exec.Command(cfg.WorkerBin)
 	s.worker.Env = []string{
 		"PATH=" + os.Getenv("PATH"),
 		"HOME=" + os.Getenv("HOME"),
@@ -152,6 +152,7 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		"TEMPORAL_NAMESPACE=default",
 		"GRAPH_API_URL=" + s.simSrv.URL + "/v21.0",
 		"WHATSAPP_ACCESS_TOKEN=" + simToken,
+		"WA_BENCH_FLOOR=1",
 	}
 	if keys != "" {
 		s.worker.Env = append(s.worker.Env, "WA_CODEC_KEYS="+keys)
@@ -171,7 +172,7 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		return nil, fmt.Errorf("starting the worker %s: %w", cfg.WorkerBin, err)
 	}
 	s.cleanups = append(s.cleanups, func() { stopProcess(s.worker, 30*time.Second); s.workerLog.Close() })
-	logf("worker pid %d (%s -bench-floor)", s.worker.Process.Pid, cfg.WorkerBin)
+	logf("worker pid %d (WA_BENCH_FLOOR=1 %s)", s.worker.Process.Pid, cfg.WorkerBin)
 	if err := s.waitWorker(ctx); err != nil {
 		return nil, err
 	}
