@@ -202,7 +202,7 @@ func settings(cfg Config, s *stack, load0, load1 float64) []string {
 		fmt.Sprintf("one Temporal dev server (`%s`, SQLite file), one worker process (`WA_BENCH_FLOOR=1 %s`) serving both series, the Graph simulator in the driver's process (names approved at once)",
 			filepath.Base(filepath.Dir(cfg.TemporalCLI)), filepath.Base(cfg.WorkerBin)),
 		"payloads: " + payloads + "; worker tuning: " + tuning,
-		fmt.Sprintf("%d rounds of %d onboardings per series, alternating (floor first in odd rounds); parked: %s", cfg.Rounds, cfg.Batch, parked),
+		fmt.Sprintf("%s of %d onboardings per series, alternating (floor first in odd rounds); parked: %s", plural(cfg.Rounds, "round"), cfg.Batch, parked),
 		"registered: the run's `RegisteredAt` (workflow time of the task that saw register succeed; the floor returns the same instant); " +
 			"codes are submitted by update as soon as the simulator has sent them (the floor's at once, it has no Graph side); " +
 			"batches end when a visibility count, polled every 250 ms for both series, says every run is registered",

@@ -46,7 +46,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 		p("- %s\n", s)
 	}
 	p("\n| | floor | product | product / floor |\n|---|---:|---:|---:|\n")
-	p("| completions per second (median of %d rounds) | %.2f | %.2f | %s |\n", len(floor.Rates), floor.Rate, product.Rate, ratio(product.Rate, floor.Rate))
+	p("| completions per second (median of %s) | %.2f | %.2f | %s |\n", plural(len(floor.Rates), "round"), floor.Rate, product.Rate, ratio(product.Rate, floor.Rate))
 	for _, q := range []struct {
 		name string
 		f, p time.Duration
@@ -87,6 +87,13 @@ func (r *report) writeMarkdown(w io.Writer) {
 			p("| their dev server / worker CPU per onboarding | %s / %s |\n", ms(s.ServerCPU), ms(s.WorkerCPU))
 		}
 	}
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }
 
 func perSec(n int, d time.Duration) float64 {

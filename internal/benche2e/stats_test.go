@@ -91,7 +91,7 @@ func TestMarkdownTable(t *testing.T) {
 	var sb strings.Builder
 	r.writeMarkdown(&sb)
 	out := sb.String()
-	assert.Contains(t, out, "| completions per second (median of 1 rounds) | 1.00 | 0.50 | 0.50 |")
+	assert.Contains(t, out, "| completions per second (median of 1 round) | 1.00 | 0.50 | 0.50 |")
 	assert.Contains(t, out, "| start → registered p50 | 5000 ms | 10000 ms | 2.00 |")
 	assert.Contains(t, out, "| Graph calls per happy path | 0 | 1 (register 1) | |")
 	assert.Contains(t, out, "| onboardings measured | 10 | 10 | |", "the parked batch is not pooled with the rounds")
