@@ -25,12 +25,11 @@ const (
 // defaultStickyCacheSize bounds how many runs the worker keeps in memory
 // between their workflow tasks. Runs parked for days awaiting a code or
 // serving a registered number would otherwise fill the SDK's default of
-// 10,000 at about 60 KB each (make bench-e2e: 57 KB per parked run with an
-// unbounded cache). A run that is not cached costs the worker nothing; it is
-// rebuilt by replaying its history on its next task, which for a parked run
-// happens once, when its code or an operation arrives. 500 cached runs cost
-// about 30-45 MB with the garbage collector's headroom, so 10,000 parked runs
-// stay under 100 MB of RSS and under 5 KB each, while 500 is still above the
+// 10,000 at about 60 KB each. A run that is not cached costs the worker
+// nothing; it is rebuilt by replaying its history on its next task, which
+// for a parked run happens once, when its code or an operation arrives.
+// Measured with make bench-e2e: with 500, 2,000 parked runs took the worker
+// from 36 MB to 70 MB, flat from the 650th on; 500 is still above the
 // onboardings one worker has in flight at once (each is cached only between
 // its tasks, seconds apart; the benchmark's batches run 200 at once).
 const defaultStickyCacheSize = 500
