@@ -72,6 +72,16 @@ bench:
 	@mkdir -p .local
 	$(GO) test -run '^$$' -bench . -benchmem $(BENCHFLAGS) ./... | tee .local/bench.txt | $(GO) run ./internal/benchratio
 
+# The end-to-end benchmark: the product against its floor workflow on one dev
+# server and one worker process, then the cost of runs parked awaiting their
+# code; writes bench/results/e2e.md and e2e.svg. About ten minutes; a quick
+# look: make bench-e2e BENCHE2EFLAGS='-rounds 1 -batch 20 -parked 200'.
+.PHONY: bench-e2e
+BENCHE2EFLAGS ?=
+bench-e2e: $(TEMPORAL)
+	$(GO) build -o $(BIN)/ ./worker
+	$(GO) run ./bench -worker $(BIN)/worker -temporal $(TEMPORAL) $(BENCHE2EFLAGS)
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzDecodeError -fuzztime 30s ./internal/graph
 

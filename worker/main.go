@@ -26,6 +26,26 @@
 //	                       Graph API's host answers HTTP; results cached
 //	                       5 s); default 127.0.0.1:9464, ":9464" in a
 //	                       container
+//
+// Tuning, each a whole number (see README, "Worker tuning"):
+//
+//	WA_WORKER_STICKY_CACHE_SIZE
+//	                       runs kept in memory between their workflow tasks,
+//	                       for the whole process (default 500; the SDK's is
+//	                       10,000). Parked runs (awaiting a code, serving a
+//	                       registered number) cost about 60 KB each while
+//	                       cached; an evicted run replays its history once on
+//	                       its next task. 0 turns sticky execution off.
+//	WA_WORKER_MAX_CONCURRENT_WORKFLOW_TASKS (default 1000, at least 2)
+//	WA_WORKER_MAX_CONCURRENT_ACTIVITIES (default 1000)
+//	                       task slots; Graph calls are I/O-bound, so slots
+//	                       rarely limit anything before Temporal or Meta does
+//	WA_WORKER_WORKFLOW_TASK_POLLERS (default 2, at least 2)
+//	WA_WORKER_ACTIVITY_TASK_POLLERS (default 2)
+//	                       long polls held open on the server; more only help
+//	                       when the worker is far from the server
+//	WA_BENCH_FLOOR=1       also run the end-to-end benchmark's floor workflow,
+//	                       with the same options (make bench-e2e sets it)
 package main
 
 import (
@@ -44,6 +64,7 @@ import (
 	"go.uber.org/zap/zapcore"
 
 	"github.com/wa-onboarding/onboarding/activities"
+	"github.com/wa-onboarding/onboarding/internal/benchfloor"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/metrics"
 	"github.com/wa-onboarding/onboarding/internal/seal"
@@ -89,6 +110,10 @@ func run(plainPayloads bool) error {
 		return err
 	}
 	defer func() { _ = logger.Sync() }()
+	tune, err := tuningFromEnv(os.Getenv)
+	if err != nil {
+		return err
+	}
 
 	// Graph settings come first: a missing token is a configuration error
 	// that should not wait for a dial timeout to be reported.
@@ -117,14 +142,19 @@ func run(plainPayloads bool) error {
 	}
 	defer stopMetrics()
 
-	w := worker.New(c, onboarding.TaskQueue, worker.Options{
+	opts := worker.Options{
 		// A Graph call in flight at shutdown is let finish: a register that
 		// reached Meta but whose answer is lost still spent budget, and the
 		// workflow would only learn of it by a retry.
 		WorkerStopTimeout: graph.DefaultTimeout + 5*time.Second,
-	})
+	}
+	tune.apply(&opts)
+	w := worker.New(c, onboarding.TaskQueue, opts)
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	w.RegisterActivity(activities.New(g, opener))
+	if tune.BenchFloor {
+		benchfloor.Register(w)
+	}
 
 	logger.Info("worker starting",
 		zap.String("task_queue", onboarding.TaskQueue),
@@ -141,6 +171,7 @@ func run(plainPayloads bool) error {
 		zap.String("graph_api_path", graphURL.Path),
 		zap.String("metrics_addr", metricsAt.String()),
 	)
+	logger.Info("worker tuning", tune.logFields()...)
 	// Run returns on SIGINT or SIGTERM after in-flight tasks finish or
 	// their grace period ends; workflows resume on the next worker.
 	if err := w.Run(worker.InterruptCh()); err != nil {

@@ -1,0 +1,53 @@
+package benchfloor
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/wa-onboarding/onboarding/onboarding"
+)
+
+type updateCallbacks struct {
+	t        *testing.T
+	accepted bool
+	result   onboarding.CodeResult
+}
+
+func (u *updateCallbacks) Accept()          { u.accepted = true }
+func (u *updateCallbacks) Reject(err error) { u.t.Errorf("update rejected: %v", err) }
+func (u *updateCallbacks) Complete(res any, err error) {
+	require.NoError(u.t, err)
+	u.result = res.(onboarding.CodeResult)
+}
+
+// The floor runs its four steps through the registrations the worker uses
+// and ends once the code has come by update.
+func TestFloorRegistersAfterTheCode(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	Register(env)
+	var steps []string
+	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
+		steps = append(steps, info.ActivityType.Name)
+	})
+	u := &updateCallbacks{t: t}
+	env.RegisterDelayedCallback(func() {
+		assert.Equal(t, []string{"BenchFloorAdd", "BenchFloorRequestCode"}, steps, "the floor waits for the code after asking for it")
+		env.UpdateWorkflow(onboarding.UpdateSubmitCode, "1", u, onboarding.CodeInput{Code: "123456"})
+	}, time.Hour)
+	env.ExecuteWorkflow(WorkflowType, Input{Number: "+15550000001", PIN: "024680"})
+	require.True(t, env.IsWorkflowCompleted())
+	require.NoError(t, env.GetWorkflowError())
+	var res Result
+	require.NoError(t, env.GetWorkflowResult(&res))
+	assert.False(t, res.RegisteredAt.IsZero())
+	assert.Equal(t, []string{"BenchFloorAdd", "BenchFloorRequestCode", "BenchFloorVerifyCode", "BenchFloorRegister"}, steps)
+	assert.True(t, u.accepted)
+	assert.True(t, u.result.Accepted)
+}
