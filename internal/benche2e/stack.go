@@ -24,6 +24,7 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
+	"github.com/wa-onboarding/onboarding/internal/seal"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -53,6 +54,9 @@ type stack struct {
 	c  client.Client
 	oc *onboarding.Client
 
+	sealKey seal.PrivateKey // the worker's; the driver seals to its public half
+	sealer  *seal.Sealer
+
 	// wanted holds the digits of numbers whose code the driver sends as
 	// soon as the simulator has sent it; parked numbers are not in it.
 	wanted      sync.Map // digits → struct{}
@@ -72,6 +76,16 @@ func (s *stack) close() {
 
 func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *stack, err error) {
 	s := &stack{cfg: cfg, codeErrs: make(chan error, 16)}
+	if s.sealKey, err = seal.GenerateKey("bench-1"); err != nil {
+		return nil, err
+	}
+	pub, err := s.sealKey.Public()
+	if err != nil {
+		return nil, err
+	}
+	if s.sealer, err = seal.NewSealer(pub); err != nil {
+		return nil, err
+	}
 	defer func() {
 		if err != nil {
 			s.close()
@@ -153,6 +167,9 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		"GRAPH_API_URL=" + s.simSrv.URL + "/v21.0",
 		"WHATSAPP_ACCESS_TOKEN=" + simToken,
 		"WA_BENCH_FLOOR=1",
+		// The product refuses PINs and codes that are not sealed to its
+		// workers, so the driver's client seals them as the starter does.
+		seal.EnvPrivateKeys + "=" + s.sealKey.Encode(),
 	}
 	if keys != "" {
 		s.worker.Env = append(s.worker.Env, "WA_CODEC_KEYS="+keys)
@@ -190,7 +207,7 @@ func (s *stack) dial(ctx context.Context, dc converter.DataConverter, fc convert
 		if err == nil {
 			if _, err = c.CheckHealth(ctx, &client.CheckHealthRequest{}); err == nil {
 				s.c = c
-				s.oc = onboarding.NewClient(c)
+				s.oc = onboarding.NewClient(c, onboarding.WithSealer(s.sealer))
 				s.cleanups = append(s.cleanups, c.Close)
 				return nil
 			}
