@@ -94,9 +94,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, readFil
 	fs.SetOutput(stderr)
 	addr := fs.String("addr", orDefault(getenv(envAddr), defaultAddr), "listen `address` (env "+envAddr+")")
 	fs.Usage = func() {
-		fmt.Fprintf(fs.Output(), "usage: gateway [-addr ADDR]\n\nServes the onboarding HTTP API (/v1, /healthz, /readyz, /openapi.yaml).\n"+
+		fmt.Fprintf(fs.Output(), "usage: gateway [-addr ADDR]\n\nServes the onboarding HTTP API (/v1, /healthz, /readyz, /openapi.yaml)\n"+
+			"and, with an app secret, Meta's webhooks (/webhooks/whatsapp).\n"+
 			"Configured by environment: %s, %s or %s, WA_SEAL_PUBLIC_KEYS(_FILE), TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,\n"+
-			"TEMPORAL_API_KEY, TEMPORAL_TLS*, WA_CODEC_KEYS(_FILE), %s, LOG_FORMAT, LOG_LEVEL.\n\n", envAddr, envToken, envTokenFile, envUIURL)
+			"TEMPORAL_API_KEY, TEMPORAL_TLS*, WA_CODEC_KEYS(_FILE), %s, WA_WEBHOOK_APP_SECRET(_FILE),\n"+
+			"WA_WEBHOOK_VERIFY_TOKEN(_FILE), LOG_FORMAT, LOG_LEVEL.\n\n", envAddr, envToken, envTokenFile, envUIURL)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

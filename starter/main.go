@@ -246,6 +246,10 @@ Environment:
   WA_SEAL_PUBLIC_KEYS_FILE
                           workers' public keys: PINs and codes are sealed with
                           them (required by onboard, verify, fix --new-pin)
+  WA_INSECURE_UNSEALED_SECRETS=1
+                          without seal keys, send PINs and codes unsealed
+                          (workers refuse them; only for runs from before sealing)
+  WA_BACKUP_PASSWORD      password of onboard --backup-file, without --backup-password-file
   LOG_FORMAT, LOG_LEVEL   SDK log output (console, warn by default)
 
 Exit status: 0 done, 1 failed, 2 bad input (onboard --csv -h says what

@@ -84,13 +84,14 @@ const (
 
 func main() {
 	plain := flag.Bool("insecure-plain-payloads", false,
-		"run without payload encryption keys, storing PINs and codes in clear (throwaway dev servers only; same as "+temporalconn.EnvInsecurePlainPayloads+"=1)")
+		"run without payload or seal keys, storing PINs and codes in clear (throwaway dev servers only; same as "+temporalconn.EnvInsecurePlainPayloads+"=1)")
 	flag.Usage = func() {
 		fmt.Fprintf(flag.CommandLine.Output(), "usage: worker [-insecure-plain-payloads]\n\n"+
 			"Runs the WhatsApp onboarding workflows on task queue %q. Configured by environment:\n"+
 			"TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE, TEMPORAL_API_KEY, TEMPORAL_TLS*, WA_CODEC_KEYS(_FILE),\n"+
-			"%s, %s or %s, LOG_FORMAT, LOG_LEVEL, %s (default %s).\n\n", onboarding.TaskQueue, envGraphURL, envToken, envTokenFile,
-			envMetricsAddr, defaultMetricsAddr)
+			"%s(_FILE) (required), %s, %s or %s, LOG_FORMAT, LOG_LEVEL, %s (default %s),\n"+
+			"WA_WORKER_* (cache and concurrency; see README, Worker tuning).\n\n", onboarding.TaskQueue, seal.EnvPrivateKeys,
+			envGraphURL, envToken, envTokenFile, envMetricsAddr, defaultMetricsAddr)
 		flag.PrintDefaults()
 	}
 	flag.Parse()
