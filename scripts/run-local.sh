@@ -189,7 +189,7 @@ cat >&2 <<MSG
   Temporal UI     http://localhost:$UI_PORT   (payloads decrypted by the codec server on $CODEC_ADDR)
   Graph API       $GRAPH_API_URL
   Simulator admin http://$SIM_ADDR/_sim/   (codes: curl -s $SIM_ADDR/_sim/codes/PHONE_NUMBER_ID)
-  Logs            .local/temporal.log, .local/codecserver.log, .local/simulator.log
+  Logs            .local/temporal.log, .local/codecserver.log, .local/simulator.log, .local/gateway.log
 
   In another terminal:
     WA_PIN=123456 ./scripts/starter.sh onboard --waba 100000000000001 --cc 1 --number 5551234567 --name "Acme Support"
@@ -210,6 +210,7 @@ export LOG_FORMAT="${LOG_FORMAT:-console}"
 # The HTTP API and Meta's webhooks: the public seal keys
 # exported above seal PINs and codes; the bearer token is .local/api-token.
 WA_GATEWAY_ADDR="$GATEWAY_ADDR" WA_API_TOKEN='' WA_API_TOKEN_FILE="$LOCAL/api-token" \
+	TEMPORAL_UI_URL="${TEMPORAL_UI_URL:-http://localhost:$UI_PORT}" \
 	"$BIN/gateway" >"$LOCAL/gateway.log" 2>&1 &
 pids+=($!)
 say "HTTP API on http://$GATEWAY_ADDR (token in .local/api-token, log .local/gateway.log)"
