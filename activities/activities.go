@@ -83,6 +83,10 @@ type RequestCodeInput struct {
 type VerifyCodeInput struct {
 	PhoneNumberID string `json:"phone_number_id"`
 	Code          string `json:"code"`
+	// ReadAfter asks for a read of the number once Meta accepted the code:
+	// the workflow's display-name gate before register takes it instead
+	// of scheduling a read of its own.
+	ReadAfter bool `json:"read_after,omitempty"`
 }
 
 // RegisterInput is the input of Register. PIN and the backup's password are
@@ -184,17 +188,31 @@ func (a *Activities) RequestCode(ctx context.Context, in RequestCodeInput) error
 }
 
 // VerifyCode checks an ownership code with Meta, opening it first when it
-// is sealed.
-func (a *Activities) VerifyCode(ctx context.Context, in VerifyCodeInput) error {
+// is sealed. With ReadAfter, a code Meta accepted is followed by a read of
+// the number (GetPhoneNumber's), returned. A read that fails does not fail
+// the activity, whose retry would only meet 136025: the state comes back
+// empty and the workflow reads on its own.
+func (a *Activities) VerifyCode(ctx context.Context, in VerifyCodeInput) (NumberState, error) {
 	code, err := a.open(graph.OpVerifyCode, "code", seal.PurposeOwnershipCode, in.Code)
 	if err != nil {
-		return err
+		return NumberState{}, err
 	}
 	code = validate.NormalizeCode(code)
 	if err := validate.Code("code", code); err != nil {
-		return refused(graph.OpVerifyCode, err)
+		return NumberState{}, refused(graph.OpVerifyCode, err)
 	}
-	return asApplicationError("verify_code", a.graph.VerifyCode(ctx, in.PhoneNumberID, code))
+	if err := a.graph.VerifyCode(ctx, in.PhoneNumberID, code); err != nil {
+		return NumberState{}, asApplicationError("verify_code", err)
+	}
+	if !in.ReadAfter {
+		return NumberState{}, nil
+	}
+	st, err := a.GetPhoneNumber(ctx, in.PhoneNumberID)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("reading the number after verify_code failed; the workflow reads it", "error", err)
+		return NumberState{}, nil
+	}
+	return st, nil
 }
 
 // Register registers the number for the Cloud API, opening the PIN and the

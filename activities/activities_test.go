@@ -217,3 +217,21 @@ func TestAdoptionSearchResumesFromTheHeartbeatedCursor(t *testing.T) {
 	require.Equal(t, id, res.PhoneNumberID)
 	require.Equal(t, 1, lists()-before, "the resumed search reads one page, not three")
 }
+
+// With ReadAfter, a code Meta accepted comes back with the number's state,
+// read after the verify: the workflow's display-name gate takes it.
+func TestVerifyCodeReadsTheNumberAfterAcceptance(t *testing.T) {
+	env, acts, sim := setup(t)
+	id, err := sim.SeedNumber(wabaID, "1", "5551234567")
+	require.NoError(t, err)
+	_, err = env.ExecuteActivity(acts.RequestCode, activities.RequestCodeInput{PhoneNumberID: id, Method: "SMS", Language: "en_US"})
+	require.NoError(t, err)
+	code, ok := sim.LastCode(id)
+	require.True(t, ok)
+	v, err := env.ExecuteActivity(acts.VerifyCode, activities.VerifyCodeInput{PhoneNumberID: id, Code: code, ReadAfter: true})
+	require.NoError(t, err)
+	var st activities.NumberState
+	require.NoError(t, v.Get(&st))
+	require.Equal(t, graph.CodeVerified, st.CodeVerificationStatus)
+	require.NotEmpty(t, st.NameStatus)
+}

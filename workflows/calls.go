@@ -218,9 +218,77 @@ const (
 	requestCodeAttempts = 20
 )
 
+// changeBundle2026_11 bundles every change above, and the ones below that
+// have no marker of their own, into one marker recorded by the first
+// command of a run (Number asks for it first). Each GetVersion that a run
+// takes costs a MarkerRecorded and a TemporalChangeVersion search-attribute
+// upsert (two history events); a happy path used to take four of them.
+//
+// A run that recorded the bundle takes every bundled change without asking
+// for its own marker. A run recorded before the bundle has no bundle marker:
+// on replay the SDK answers DefaultVersion for it (GetVersion answers
+// DefaultVersion to a change ID first asked for while replaying), and has
+// falls back to each change's own marker, exactly as before. Changes made
+// after the bundle get their own IDs (or a next bundle), never this one.
+const changeBundle2026_11 = "onboarding-2026-11"
+
+// bundled lists the changes changeBundle2026_11 implies.
+var bundled = map[string]bool{
+	changeOwnerAndSealed:    true,
+	changeThrottleAsTimer:   true,
+	changeLedgerGivesBack:   true,
+	changeLostRequestCode:   true,
+	changeVerifyReadsNumber: true,
+	changeLostRegisterReads: true,
+	changeAwaitCancelsTimer: true,
+	changeNumberUnknown:     true,
+	changeWebhookSignals:    true,
+	changeRequestCodeOnce:   true,
+}
+
+// Changes made with the bundle, which only runs that recorded it take (has
+// asks for no marker of their own: runs without the bundle never take them).
+const (
+	// changeFreshAddIsUnverified: a number the run has just added (not
+	// adopted, not migrated, not pre-verified) is not read before its
+	// code is requested: a number Meta created this instant cannot be
+	// VERIFIED yet.
+	changeFreshAddIsUnverified = "fresh-add-skips-the-verification-read"
+	// changeVerifyReadsName: VerifyCode reads the number right after Meta
+	// accepted the code, and the display-name gate before register takes
+	// that read (or the read after an adopting add) instead of its own
+	// when nothing was awaited in between.
+	changeVerifyReadsName = "verify-code-reads-the-name-for-register"
+	// changeQuietUpserts: search attributes are upserted only when their
+	// value changes (the start's WhatsAppStage and WhatsAppWABAID, set by
+	// the client, are not upserted again), and the phone-number ID goes
+	// out with the next stage change or activity in one upsert.
+	changeQuietUpserts = "search-attributes-upserted-only-on-change-and-together"
+)
+
+// bundleOnly lists the changes only a run with the bundle takes.
+var bundleOnly = map[string]bool{
+	changeFreshAddIsUnverified: true,
+	changeVerifyReadsName:      true,
+	changeQuietUpserts:         true,
+}
+
+// hasBundle reports whether the run recorded changeBundle2026_11. Number
+// asks first, so a new run records it in its first workflow task; later
+// calls answer from the SDK's cache and record nothing.
+func hasBundle(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeBundle2026_11, workflow.DefaultVersion, 1) == 1
+}
+
 // has reports whether the run takes the change: true for runs that reach
 // the change point with this code, false for histories recorded before.
 func has(ctx workflow.Context, change string) bool {
+	if bundleOnly[change] {
+		return hasBundle(ctx)
+	}
+	if bundled[change] && hasBundle(ctx) {
+		return true
+	}
 	return workflow.GetVersion(ctx, change, workflow.DefaultVersion, 1) == 1
 }
 

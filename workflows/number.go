@@ -108,6 +108,11 @@ type run struct {
 	awaitingFix bool
 	fix         *onboarding.FixInput
 
+	// quiet is set in runs that take changeQuietUpserts; keywords are the
+	// search-attribute updates setKeyword queued for flushKeywords.
+	quiet    bool
+	keywords []temporal.SearchAttributeUpdate
+
 	// sealedOnly is set in runs that take changeOwnerAndSealed: secrets
 	// that arrive unsealed are refused.
 	sealedOnly       bool
@@ -118,6 +123,9 @@ type run struct {
 	// the number again.
 	numberUnknown bool
 	readd         bool
+	// nameRead is the last read of the number, kept for the display-name
+	// gate while nothing was awaited since (changeVerifyReadsName).
+	nameRead *activities.NumberState
 	// codeMethod is how the last code was requested ("" before any).
 	codeMethod onboarding.CodeMethod
 
@@ -145,7 +153,11 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 	if err := r.registerStatusQuery(ctx); err != nil {
 		return onboarding.Status{}, err
 	}
+	// The bundle's marker first: a new run records it before any other
+	// command (see changeBundle2026_11).
+	hasBundle(ctx)
 	r.sealedOnly = has(ctx, changeOwnerAndSealed)
+	r.quiet = has(ctx, changeQuietUpserts)
 	if err := in.Validate(); err != nil {
 		return r.refuse(ctx, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil))
 	}
@@ -169,9 +181,9 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 	if err := r.registerHandlers(ctx); err != nil {
 		return onboarding.Status{}, err
 	}
-	r.upsert(ctx, onboarding.SearchAttributeWABAID.ValueSet(r.in.WABAID))
+	r.setKeyword(ctx, onboarding.SearchAttributeWABAID, r.in.WABAID)
 	if r.phoneNumberID != "" {
-		r.upsert(ctx, onboarding.SearchAttributePhoneNumberID.ValueSet(r.phoneNumberID))
+		r.setKeyword(ctx, onboarding.SearchAttributePhoneNumberID, r.phoneNumberID)
 	}
 
 	err := r.main(ctx)
@@ -228,13 +240,16 @@ func (r *run) onboard(ctx workflow.Context) error {
 		return err
 	}
 	r.phoneNumberID = added.PhoneNumberID
-	r.upsert(ctx, onboarding.SearchAttributePhoneNumberID.ValueSet(r.phoneNumberID))
+	r.setKeyword(ctx, onboarding.SearchAttributePhoneNumberID, r.phoneNumberID)
 	if added.Adopted {
 		r.logger.Info("number was already on the WABA; adopted", "phone_number_id", r.phoneNumberID)
 	}
 
 	verified := r.in.PreverifiedID != ""
-	if !verified {
+	// A number Meta has just created for this run is not verified; only an
+	// adopted or migrated one may be, and the read decides.
+	fresh := !added.Adopted && !r.in.Migrate && has(ctx, changeFreshAddIsUnverified)
+	if !verified && !fresh {
 		st, err := r.readNumber(ctx)
 		if err != nil {
 			return err
@@ -286,10 +301,23 @@ func (r *run) verifyOwnership(ctx workflow.Context) error {
 		c := r.codes[0]
 		r.codes = r.codes[1:]
 		r.setStage(ctx, onboarding.StageVerifying, "checking an ownership code with Meta")
+		readName := has(ctx, changeVerifyReadsName)
+		var st *activities.NumberState
+		var result any // untyped nil: runs before the change ignore the result
+		if readName {
+			st = &activities.NumberState{}
+			result = st
+		}
 		err := r.do(ctx, callVerifyCode, "Verify the ownership code of "+r.in.E164(), activities.VerifyCodeInput{
-			PhoneNumberID: r.phoneNumberID, Code: c.code,
-		}, nil)
+			PhoneNumberID: r.phoneNumberID, Code: c.code, ReadAfter: readName,
+		}, result)
 		if err == nil {
+			if st != nil && st.CodeVerificationStatus != "" {
+				// Empty when the read after the verify failed, or the
+				// activity ran on a worker that does not read: the
+				// name gate then reads on its own.
+				r.nameRead = st
+			}
 			r.answer(c, onboarding.CodeResult{Accepted: true, Message: "Meta accepted the code; the number is verified"})
 			r.answerPendingCodes("the number was already verified by an earlier code")
 			return nil
@@ -432,7 +460,22 @@ func (r *run) readNumber(ctx workflow.Context) (activities.NumberState, error) {
 	err := r.retryUntilFixed(ctx, callGetNumber.op, func(ctx workflow.Context) error {
 		return r.do(ctx, callGetNumber, "Read the status of "+r.in.E164(), r.phoneNumberID, &st)
 	})
+	if err == nil && has(ctx, changeVerifyReadsName) {
+		r.nameRead = &st
+	}
 	return st, err
+}
+
+// takeNameRead returns the read of the number made in this workflow task
+// with nothing awaited since (setStage, which precedes every wait, and a
+// name-update webhook drop it), and forgets it.
+func (r *run) takeNameRead() (activities.NumberState, bool) {
+	st := r.nameRead
+	r.nameRead = nil
+	if st == nil {
+		return activities.NumberState{}, false
+	}
+	return *st, true
 }
 
 // readRegistration reads what Meta shows of the number's registration,
@@ -449,9 +492,16 @@ func (r *run) readRegistration(ctx workflow.Context) (activities.RegistrationSta
 // name can be registered: registering earlier costs budget for nothing.
 func (r *run) awaitNameReady(ctx workflow.Context) error {
 	for {
-		st, err := r.readNumber(ctx)
-		if err != nil {
-			return err
+		// The read that decided the verification (or that VerifyCode
+		// made once Meta accepted the code) was made right before, as
+		// this one would be: the gate stays exact.
+		st, ok := r.takeNameRead()
+		if !ok {
+			var err error
+			if st, err = r.readNumber(ctx); err != nil {
+				return err
+			}
+			r.nameRead = nil
 		}
 		switch st.NameStatus {
 		case graph.NameApproved, graph.NameAvailableWithoutReview:
@@ -802,6 +852,7 @@ func (r *run) unknownNumber(ctx workflow.Context) error {
 
 // exec runs c's activity with c's policy.
 func (r *run) exec(ctx workflow.Context, c *call, summary string, arg, result any) error {
+	r.flushKeywords(ctx)
 	actx := workflow.WithActivityOptions(ctx, c.options(ctx, summary))
 	err := workflow.ExecuteActivity(actx, c.activity, arg).Get(ctx, result)
 	if err == nil {
@@ -978,14 +1029,47 @@ func (r *run) resumeInput(ctx workflow.Context) onboarding.OnboardInput {
 }
 
 func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) {
+	r.nameRead = nil // a wait follows, or at least another step
 	if s != r.stage {
 		r.stage = s
 		metrics.RecordStage(workflow.GetMetricsHandler(ctx), string(s))
-		r.upsert(ctx, onboarding.SearchAttributeStage.ValueSet(string(s)))
+		r.setKeyword(ctx, onboarding.SearchAttributeStage, string(s))
 	}
+	// Every wait of the run follows a setStage: what is queued goes out
+	// before it.
+	r.flushKeywords(ctx)
 	r.detail = detail
 	r.updatedAt = workflow.Now(ctx)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s", s, detail))
+}
+
+// setKeyword sets a keyword search attribute of the run. Runs that take
+// changeQuietUpserts skip a value the attribute already holds (the client
+// sets WhatsAppStage and WhatsAppWABAID at start) and queue the update for
+// flushKeywords, so that the updates of one workflow task go out as one
+// upsert command; other runs upsert at once, as before.
+func (r *run) setKeyword(ctx workflow.Context, key temporal.SearchAttributeKeyKeyword, v string) {
+	if !r.quiet {
+		r.upsert(ctx, key.ValueSet(v))
+		return
+	}
+	if cur, ok := workflow.GetTypedSearchAttributes(ctx).GetKeyword(key); ok && cur == v {
+		return
+	}
+	r.keywords = append(r.keywords, key.ValueSet(v))
+}
+
+// flushKeywords upserts what setKeyword queued, in one command. setStage and
+// exec call it: every wait and every activity of the run follows one of
+// them.
+func (r *run) flushKeywords(ctx workflow.Context) {
+	if len(r.keywords) == 0 {
+		return
+	}
+	if err := workflow.UpsertTypedSearchAttributes(ctx, r.keywords...); err != nil {
+		r.logger.Warn("cannot upsert search attributes", "error", err)
+	}
+	r.keywords = nil
 }
 
 func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {

@@ -189,7 +189,10 @@ func TestHappyPath(t *testing.T) {
 	for _, c := range h.sim.Calls() {
 		order = append(order, c.Endpoint)
 	}
-	require.Equal(t, []string{"add_phone_number", "get_phone_number", "request_code", "verify_code", "get_phone_number", "register"}, order)
+	// No read after a fresh add (changeFreshAddIsUnverified); the read
+	// that gates register on the display name is VerifyCode's own
+	// (changeVerifyReadsName).
+	require.Equal(t, []string{"add_phone_number", "request_code", "verify_code", "get_phone_number", "register"}, order)
 	for _, c := range h.calls(graphsim.EndpointRegister) {
 		require.Equal(t, "******", c.Params["pin"])
 	}
@@ -205,6 +208,30 @@ func TestAlreadyVerifiedNumberIsAdoptedWithoutACode(t *testing.T) {
 	require.Equal(t, id, st.PhoneNumberID, "the number already on the WABA is adopted")
 	require.Equal(t, onboarding.StageRegistered, st.Stage)
 	require.Empty(t, h.calls(graphsim.EndpointRequestCode))
+	require.Len(t, h.calls(graphsim.EndpointGetPhoneNumber), 1,
+		"the read that found the adopted number verified also opens the display-name gate")
+}
+
+// When VerifyCode's read of the number fails after Meta accepted the code,
+// the code is still accepted and the display-name gate reads on its own.
+func TestNameGateReadsWhenVerifysReadFails(t *testing.T) {
+	h := newHarness(t, graphsim.Options{})
+	var codeRes *outcome[onboarding.CodeResult]
+	var st onboarding.Status
+	h.at(time.Minute, func() {
+		require.NoError(t, h.sim.InjectFault(graphsim.Fault{Kind: graphsim.FaultStatus, Endpoint: graphsim.EndpointGetPhoneNumber, Times: 1, HTTPStatus: 503}))
+		codeRes = h.sendCode(h.sentCode())
+	})
+	h.at(time.Hour, func() { st = h.status(); h.env.CancelWorkflow() })
+	h.run(input())
+	require.True(t, codeRes.done)
+	require.True(t, codeRes.value.Accepted, codeRes.value.Message)
+	require.Equal(t, onboarding.StageRegistered, st.Stage)
+	var order []string
+	for _, c := range h.sim.Calls() {
+		order = append(order, c.Endpoint)
+	}
+	require.Equal(t, []string{"add_phone_number", "request_code", "verify_code", "get_phone_number", "get_phone_number", "register"}, order)
 }
 
 func TestPreverifiedNumberNeedsNoCode(t *testing.T) {

@@ -72,6 +72,7 @@ func (r *run) onNameUpdate(ctx workflow.Context, in onboarding.NameUpdateInput) 
 		return
 	}
 	r.hooks.nameUpdate = &in
+	r.nameRead = nil // Meta's decision may be newer than the last read
 	r.logger.Info("name-update taken", "decision", in.Decision, "reason", in.Reason, "event_time", in.EventTime)
 	switch in.Decision {
 	case onboarding.NameDecisionApproved, onboarding.NameDecisionRejected:

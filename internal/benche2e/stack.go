@@ -167,6 +167,8 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		"GRAPH_API_URL=" + s.simSrv.URL + "/v21.0",
 		"WHATSAPP_ACCESS_TOKEN=" + simToken,
 		"WA_BENCH_FLOOR=1",
+		// Any free port: a worker of make run may hold the default.
+		"WA_METRICS_ADDR=127.0.0.1:0",
 		// The product refuses PINs and codes that are not sealed to its
 		// workers, so the driver's client seals them as the starter does.
 		seal.EnvPrivateKeys + "=" + s.sealKey.Encode(),
