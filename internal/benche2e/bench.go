@@ -377,7 +377,7 @@ func (d *driver) runBatch(ctx context.Context, series string, round, n int) (*ba
 // until every one has asked for its code and the worker is idle, measures,
 // then runs fresh onboardings beside them.
 func (d *driver) runParked(ctx context.Context, n, fresh int) (*parked, error) {
-	p := &parked{N: n}
+	p := &parked{N: n, RSSStart: d.smp.first().rss, Open: int(d.productDone)}
 	d.waitIdle(ctx)
 	var err error
 	if p.RSSBefore, err = procRSS(d.worker.Process.Pid); err != nil {

@@ -19,6 +19,8 @@ type report struct {
 type parked struct {
 	N                   int
 	StartTook, ParkTook time.Duration
+	RSSStart            int64 // the worker's RSS before the first batch
+	Open                int   // product runs left open (registered) by the rounds
 	RSSBefore, RSSAfter int64
 	DBBefore, DBAfter   int64
 	Fresh               *batch // fresh onboardings run with the N parked
@@ -76,7 +78,8 @@ func (r *report) writeMarkdown(w io.Writer) {
 		p("\n### Parked work: %d runs awaiting their code\n\n| | |\n|---|---:|\n", k.N)
 		p("| time to start them | %s (%.0f starts/s) |\n", fmtDur(k.StartTook), perSec(k.N, k.StartTook))
 		p("| until every one had asked for its code | %s (%.1f parked/s) |\n", fmtDur(k.ParkTook), perSec(k.N, k.ParkTook))
-		p("| worker RSS before / with them parked | %s / %s |\n", mb(k.RSSBefore), mb(k.RSSAfter))
+		p("| worker RSS at start / before parking (%d registered runs open) / with them parked | %s / %s / %s |\n",
+			k.Open, mb(k.RSSStart), mb(k.RSSBefore), mb(k.RSSAfter))
 		p("| worker RSS per parked run | %.1f KB |\n", float64(k.RSSAfter-k.RSSBefore)/1024/float64(max(k.N, 1)))
 		p("| database (SQLite file, WAL included) before / after | %s / %s (%.1f KB per run) |\n",
 			mb(k.DBBefore), mb(k.DBAfter), float64(k.DBAfter-k.DBBefore)/1024/float64(max(k.N, 1)))

@@ -66,3 +66,13 @@ func (s *sampler) at(t time.Time) sample {
 	s.mu.Unlock()
 	return s.now()
 }
+
+// first is the first sample taken.
+func (s *sampler) first() sample {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.samples) == 0 {
+		return sample{}
+	}
+	return s.samples[0]
+}

@@ -87,7 +87,7 @@ func TestMarkdownTable(t *testing.T) {
 	fresh := mkBatch(seriesProduct, 0, 5, t0, 4*time.Second, 4*time.Second) // 5 in 20 s
 	r := &report{When: t0, Took: 90 * time.Second, Batches: []*batch{floor, product, fresh},
 		Parked: &parked{N: 1000, StartTook: 10 * time.Second, ParkTook: 100 * time.Second,
-			RSSBefore: 40 << 20, RSSAfter: 50 << 20, DBBefore: 1 << 20, DBAfter: 3 << 20, Fresh: fresh}}
+			RSSStart: 30 << 20, Open: 20, RSSBefore: 40 << 20, RSSAfter: 50 << 20, DBBefore: 1 << 20, DBAfter: 3 << 20, Fresh: fresh}}
 	var sb strings.Builder
 	r.writeMarkdown(&sb)
 	out := sb.String()
@@ -96,6 +96,7 @@ func TestMarkdownTable(t *testing.T) {
 	assert.Contains(t, out, "| Graph calls per happy path | 0 | 1 (register 1) | |")
 	assert.Contains(t, out, "| onboardings measured | 10 | 10 | |", "the parked batch is not pooled with the rounds")
 	assert.Contains(t, out, "| worker RSS per parked run | 10.2 KB |")
+	assert.Contains(t, out, "| worker RSS at start / before parking (20 registered runs open) / with them parked | 30.0 MB / 40.0 MB / 50.0 MB |")
 	assert.Contains(t, out, "| time to start them | 10.0 s (100 starts/s) |")
 	assert.Contains(t, out, "0.25/s (0.50 of the product's rate above)")
 	for _, line := range strings.Split(out, "\n") {
