@@ -449,11 +449,35 @@ func assertNoSecrets(t *testing.T, s *stack, workflowID string, starterLog *sync
 	} {
 		for _, secret := range secrets {
 			for _, form := range encodings(secret) {
-				require.NotContains(t, text, form, "%s holds a secret", name)
+				require.False(t, holdsSecret(text, form), "%s holds a secret (%s)", name, form)
 			}
 		}
 	}
 }
+
+// holdsSecret reports whether text holds form. A form made only of digits
+// (the secret itself, or the hex of one) counts only as a run of digits of
+// its own: debug logs are full of float timestamps and ids whose digits would
+// hold any six-digit code by chance, while a leaked PIN or code stands between
+// quotes, spaces or punctuation.
+func holdsSecret(text, form string) bool {
+	if strings.Trim(form, "0123456789") != "" {
+		return strings.Contains(text, form)
+	}
+	for i := 0; ; {
+		j := strings.Index(text[i:], form)
+		if j < 0 {
+			return false
+		}
+		start, end := i+j, i+j+len(form)
+		if (start == 0 || !isDigit(text[start-1])) && (end == len(text) || !isDigit(text[end])) {
+			return true
+		}
+		i = start + 1
+	}
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 
 // encodings returns the forms a secret takes when it sits anywhere inside a
 // larger byte string: itself, hex, and, for each of the three alignments
@@ -488,6 +512,12 @@ func TestEncodingsFindAnEmbeddedSecret(t *testing.T) {
 	for _, form := range encodings(secret) {
 		require.GreaterOrEqual(t, len(form), 6, "short forms would match ciphertext by chance")
 	}
+	// A code inside a timestamp is chance; between quotes or spaces it is a leak.
+	require.False(t, holdsSecret(`"ts":1795459026.0`+secret+`1`, secret))
+	require.True(t, holdsSecret(`{"pin":"`+secret+`"}`, secret))
+	require.True(t, holdsSecret(`code `+secret, secret))
+	require.True(t, holdsSecret(secret, secret))
+	require.True(t, holdsSecret(`1`+secret+`1 `+secret, secret), "a later standalone match counts")
 }
 
 type syncBuffer struct {
