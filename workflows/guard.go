@@ -22,8 +22,9 @@ const changeOwnerAndSealed = "owner-check-and-sealed-secrets"
 // sendSealedHelp says how a secret reaches the worker sealed; it ends every
 // refusal of an unsealed secret.
 const sendSealedHelp = "send it sealed: with the starter, with onboarding.Client given the workers' " +
-	"public seal keys (WithSealer), or with the temporal CLI through --codec-endpoint of the " +
-	"codec server, which seals pin, code and backup.password"
+	"public seal keys (WithSealer), through the HTTP API (gateway), which seals server-side, or " +
+	"with the temporal CLI through --codec-endpoint of the codec server, which seals pin, code " +
+	"and backup.password"
 
 // unsealedText is the refusal of an unsealed secret named by field. It
 // never holds the value.
