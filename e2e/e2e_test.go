@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
@@ -251,11 +252,16 @@ func (s *stack) waitCode(t *testing.T, number string) onboarding.Status {
 func (s *stack) waitFor(t *testing.T, number, what string, done func(onboarding.Status) bool) onboarding.Status {
 	t.Helper()
 	var st onboarding.Status
-	require.Eventually(t, func() bool {
+	var lastErr error
+	ok := assert.Eventually(t, func() bool {
 		got, err := onboarding.NewClient(s.client).Status(context.Background(), number)
-		st = got
+		st, lastErr = got, err
 		return err == nil && done(got)
-	}, 60*time.Second, 100*time.Millisecond, "waiting for %s of %s, last seen %+v", what, number, st)
+	}, 60*time.Second, 100*time.Millisecond)
+	if !ok {
+		// Say why: the last status, or the error of the last query.
+		require.FailNowf(t, "timed out", "waiting for %s of %s: last status %+v, last query error: %v", what, number, st, lastErr)
+	}
 	return st
 }
 
