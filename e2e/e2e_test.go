@@ -259,8 +259,17 @@ func (s *stack) waitFor(t *testing.T, number, what string, done func(onboarding.
 		return err == nil && done(got)
 	}, 60*time.Second, 100*time.Millisecond)
 	if !ok {
-		// Say why: the last status, or the error of the last query.
-		require.FailNowf(t, "timed out", "waiting for %s of %s: last status %+v, last query error: %v", what, number, st, lastErr)
+		// Say why: the last status, the error of the last query, and what
+		// the worker logged about the run.
+		id := onboarding.WorkflowIDForE164(number)
+		var lines []string
+		for _, l := range strings.Split(s.workerLog.String(), "\n") {
+			if strings.Contains(l, id) && !strings.Contains(l, `"msg":"ExecuteActivity"`) {
+				lines = append(lines, l)
+			}
+		}
+		require.FailNowf(t, "timed out", "waiting for %s of %s: last status %+v, last query error: %v\nworker log of the run:\n%s",
+			what, number, st, lastErr, strings.Join(lines, "\n"))
 	}
 	return st
 }
