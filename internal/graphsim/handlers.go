@@ -533,12 +533,6 @@ func (s *Server) deregister(id string) reply {
 	return success()
 }
 
-// Storage configuration statuses of GET /{id}/settings.
-const (
-	StorageDefault   = "default"
-	StorageInCountry = "in_country_storage_enabled"
-)
-
 // getSettings answers GET /{id}/settings the way Meta's OpenAPI document
 // shows it (PhoneNumberSettingsResponse). Only storage_configuration carries
 // state: the region of the last successful register, gone after a
@@ -551,9 +545,9 @@ func (s *Server) getSettings(id string) reply {
 	if err != nil {
 		return fail(err)
 	}
-	storage := map[string]string{"status": StorageDefault}
+	storage := map[string]string{"status": graph.StorageDefault}
 	if n.status == graph.StatusConnected && n.region != "" {
-		storage = map[string]string{"status": StorageInCountry, "data_localization_region": n.region}
+		storage = map[string]string{"status": graph.StorageInCountry, "data_localization_region": n.region}
 	}
 	return ok(map[string]any{
 		"calling": map[string]any{

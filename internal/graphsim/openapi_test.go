@@ -18,6 +18,8 @@ import (
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/stretchr/testify/require"
+
+	"github.com/wa-onboarding/onboarding/internal/graph"
 )
 
 const specRelPath = "shared/reference/meta-business-messaging-api_v23.0.yaml"
@@ -294,7 +296,7 @@ func TestOpenAPIConformance(t *testing.T) {
 		c.t = t
 		x := c.do(EndpointGetSettings, DefaultToken, p+"/settings", nil, nil)
 		c.conforms(x, 200)
-		require.Equal(t, StorageDefault, x.Body["storage_configuration"].(map[string]any)["status"])
+		require.Equal(t, graph.StorageDefault, x.Body["storage_configuration"].(map[string]any)["status"])
 		c.conforms(c.do(EndpointGetSettings, DefaultToken, "/v23.0/999/settings", nil, nil), 400)
 		// The Graph API answers 401 to a missing token on every path; the
 		// document lists no 401 for this operation.
@@ -350,7 +352,7 @@ func TestOpenAPIConformance(t *testing.T) {
 
 		x = c.do(EndpointGetSettings, DefaultToken, p+"/settings", nil, nil)
 		c.conforms(x, 200)
-		require.Equal(t, map[string]any{"status": StorageInCountry, "data_localization_region": "CH"}, x.Body["storage_configuration"])
+		require.Equal(t, map[string]any{"status": graph.StorageInCountry, "data_localization_region": "CH"}, x.Body["storage_configuration"])
 
 		// A registered number's status is CONNECTED, as Meta's live API and
 		// the reference pages say; the spec's list enum has LINKED instead.

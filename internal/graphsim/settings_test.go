@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/wa-onboarding/onboarding/internal/graph"
 )
 
 func (e *env) storage(id string) map[string]any {
@@ -30,14 +32,14 @@ func TestSettingsFollowRegistration(t *testing.T) {
 	e := newEnv(t)
 	id := e.addNumber("5551234567")
 
-	require.Equal(t, map[string]any{"status": StorageDefault}, e.storage(id))
+	require.Equal(t, map[string]any{"status": graph.StorageDefault}, e.storage(id))
 	st, pl := e.statusAndPlatform(id)
 	require.Equal(t, "PENDING", st)
 	require.Equal(t, "NOT_APPLICABLE", pl)
 
 	e.verify(id)
 	e.requireOK(e.do("POST", "/"+id+"/register", map[string]any{"messaging_product": "whatsapp", "pin": "123456", "data_localization_region": "CH"}))
-	require.Equal(t, map[string]any{"status": StorageInCountry, "data_localization_region": "CH"}, e.storage(id))
+	require.Equal(t, map[string]any{"status": graph.StorageInCountry, "data_localization_region": "CH"}, e.storage(id))
 	st, pl = e.statusAndPlatform(id)
 	require.Equal(t, "CONNECTED", st)
 	require.Equal(t, "CLOUD_API", pl)
@@ -47,13 +49,13 @@ func TestSettingsFollowRegistration(t *testing.T) {
 	require.Equal(t, "CH", e.storage(id)["data_localization_region"])
 
 	e.requireOK(e.do("POST", "/"+id+"/deregister", nil))
-	require.Equal(t, map[string]any{"status": StorageDefault}, e.storage(id))
+	require.Equal(t, map[string]any{"status": graph.StorageDefault}, e.storage(id))
 	st, pl = e.statusAndPlatform(id)
 	require.Equal(t, "DISCONNECTED", st)
 	require.Equal(t, "NOT_APPLICABLE", pl)
 
 	e.requireOK(e.do("POST", "/"+id+"/register", register("123456")))
-	require.Equal(t, map[string]any{"status": StorageDefault}, e.storage(id), "registered without a region")
+	require.Equal(t, map[string]any{"status": graph.StorageDefault}, e.storage(id), "registered without a region")
 	e.requireOK(e.do("POST", "/"+id+"/deregister", nil))
 	e.requireOK(e.do("POST", "/"+id+"/register", map[string]any{"messaging_product": "whatsapp", "pin": "123456", "data_localization_region": "IN"}))
 	require.Equal(t, "IN", e.storage(id)["data_localization_region"])
@@ -63,7 +65,7 @@ func TestSettingsFollowRegistration(t *testing.T) {
 	require.NoError(t, e.sim.InjectFault(Fault{Kind: FaultLostAnswer, Endpoint: EndpointRegister, Times: 1, Answer: AnswerStatus}))
 	r := e.do("POST", "/"+id+"/register", map[string]any{"messaging_product": "whatsapp", "pin": "123456", "data_localization_region": "BR"})
 	require.Equal(t, 502, r.Status)
-	require.Equal(t, map[string]any{"status": StorageInCountry, "data_localization_region": "BR"}, e.storage(id))
+	require.Equal(t, map[string]any{"status": graph.StorageInCountry, "data_localization_region": "BR"}, e.storage(id))
 
 	e.requireErr(e.do("GET", "/31337/settings", nil), 400, 100, 33)
 	e.requireErr(e.do("POST", "/"+id+"/settings", url.Values{}), 400, 100, 33)
