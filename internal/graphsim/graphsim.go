@@ -16,6 +16,7 @@ package graphsim
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
@@ -200,7 +201,7 @@ func New(opts Options) *Server {
 		deleted:     map[string]time.Time{},
 		preverified: map[string]*preverified{},
 		windows:     map[windowKey]*window{},
-		nextID:      cmp64(opts.FirstID, DefaultFirstID),
+		nextID:      cmp.Or(opts.FirstID, DefaultFirstID),
 		done:        make(chan struct{}),
 	}
 	if s.webhooksOn() {
@@ -217,13 +218,6 @@ func (s *Server) Close() {
 }
 
 func (s *Server) now() time.Time { return s.opts.Clock.Now() }
-
-func cmp64(v, def int64) int64 {
-	if v == 0 {
-		return def
-	}
-	return v
-}
 
 // newID hands out numeric IDs from one sequence so WABA, phone-number and
 // pre-verified IDs never collide.

@@ -2,6 +2,7 @@ package graphsim
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -197,10 +198,7 @@ func (s *Server) snapshotState() persisted {
 		})
 	}
 	slices.SortFunc(st.Numbers, func(a, b persistedNumber) int {
-		if a.Seq != b.Seq {
-			return int(a.Seq - b.Seq)
-		}
-		return cmpString(a.ID, b.ID)
+		return cmp.Or(cmp.Compare(a.Seq, b.Seq), cmp.Compare(a.ID, b.ID))
 	})
 	if len(s.deleted) > 0 {
 		st.Deleted = s.deleted
@@ -215,22 +213,9 @@ func (s *Server) snapshotState() persisted {
 		st.Windows = append(st.Windows, persistedWindow{Digits: k.digits, Op: k.op, Requests: w.reqs, BlockedUntil: w.blockedUntil})
 	}
 	slices.SortFunc(st.Windows, func(a, b persistedWindow) int {
-		if c := cmpString(a.Digits, b.Digits); c != 0 {
-			return c
-		}
-		return cmpString(a.Op, b.Op)
+		return cmp.Or(cmp.Compare(a.Digits, b.Digits), cmp.Compare(a.Op, b.Op))
 	})
 	return st
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // saveLocked writes the state file if the state changed since the last
