@@ -95,7 +95,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return c, fmt.Errorf("-webhook-url must be an http or https URL, not %q", c.webhookURL)
 		}
-		secret, err := webhookSecret(*secretFile, getenv, readFile)
+		secret, err := webhookSecret(*secretFile, getenv, os.ReadFile)
 		if err != nil {
 			return c, err
 		}
@@ -105,9 +105,6 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	}
 	return c, nil
 }
-
-// readFile is os.ReadFile; a variable so tests need no files.
-var readFile = os.ReadFile
 
 // webhookSecret reads the app secret from -webhook-app-secret-file, else
 // from GRAPHSIM_WEBHOOK_APP_SECRET(_FILE).
