@@ -610,19 +610,8 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 	case perr != nil:
 		res = fail(perr)
 	default:
-		if f := s.takeFault(rt, p); f != nil {
-			if f.Kind == FaultLostAnswer {
-				s.mu.Lock()
-				res = s.handle(r, rt, p)
-				s.persist()
-				s.mu.Unlock()
-				call.Fault = string(f.Kind)
-				s.account(&call, res)
-				s.record(call)
-				s.logCall(r.Context(), call, res.err, start)
-				s.loseAnswer(w, r, f, call, start)
-				return
-			}
+		f := s.takeFault(rt, p)
+		if f != nil && f.Kind != FaultLostAnswer {
 			s.serveFault(w, r, f, call, start)
 			return
 		}
@@ -630,6 +619,14 @@ func (s *Server) serveGraph(w http.ResponseWriter, r *http.Request) {
 		res = s.handle(r, rt, p)
 		s.persist()
 		s.mu.Unlock()
+		if f != nil { // FaultLostAnswer: carried out as above, answer lost
+			call.Fault = string(f.Kind)
+			s.account(&call, res)
+			s.record(call)
+			s.logCall(r.Context(), call, res.err, start)
+			s.loseAnswer(w, r, f, call, start)
+			return
+		}
 	}
 	s.finish(w, r, call, res, start)
 }
