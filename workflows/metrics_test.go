@@ -1,26 +1,17 @@
 package workflows_test
 
 import (
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 	"github.com/uber-go/tally/v4"
-	"go.temporal.io/sdk/client"
 	sdktally "go.temporal.io/sdk/contrib/tally"
-	"go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/workflow"
 
-	"github.com/wa-onboarding/onboarding/activities"
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/internal/metrics"
 	"github.com/wa-onboarding/onboarding/onboarding"
-	"github.com/wa-onboarding/onboarding/workflows"
 )
 
 // newMeteredHarness is newHarness with the workflow's and the Graph
@@ -29,26 +20,7 @@ func newMeteredHarness(t *testing.T, opts graphsim.Options) (*harness, tally.Tes
 	t.Helper()
 	scope := tally.NewTestScope("", nil)
 	handler := sdktally.NewMetricsHandler(scope)
-	var suite testsuite.WorkflowTestSuite
-	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
-	suite.SetLogger(log.NewStructuredLogger(quiet))
-	suite.SetMetricsHandler(handler)
-	env := suite.NewTestWorkflowEnvironment()
-	env.SetTestTimeout(30 * time.Second)
-	opts.Clock = envClock{env}
-	opts.Logger = quiet
-	opts.CodeTTL = 1000 * time.Hour
-	sim := graphsim.New(opts)
-	sim.CreateWABA(wabaID)
-	srv := httptest.NewServer(sim)
-	t.Cleanup(func() { sim.Close(); srv.Close() })
-	g, err := graph.New(graphsim.DefaultToken, graph.WithBaseURL(srv.URL+"/v21.0"),
-		graph.WithCallObserver(metrics.GraphObserver(handler)))
-	require.NoError(t, err)
-	env.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
-	env.RegisterActivity(activities.New(g, testOpener))
-	env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: onboarding.WorkflowID(cc, national)})
-	return &harness{t: t, env: env, sim: sim, g: g}, scope
+	return newHarnessMetered(t, handler, opts, graph.WithCallObserver(metrics.GraphObserver(handler))), scope
 }
 
 // counter sums the counters named name whose tags include tags.

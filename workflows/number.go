@@ -640,24 +640,16 @@ func (r *run) budgeted(ctx workflow.Context, b budgetedCall) error {
 		switch {
 		case class == classWindowExhausted:
 			r.metaLock(ctx, k)
-		case class == classThrottled:
-			if has(ctx, changeThrottleAsTimer) {
-				// Meta refused the call before acting on it: it spends
-				// no budget, and the wait is Meta's.
-				r.giveBack(ctx, k, at)
-				metrics.RecordThrottleWait(workflow.GetMetricsHandler(ctx), b.c.op)
-				d := r.throttleWait(ctx, b.c, ge, &throttleWait)
-				if _, err := r.sleep(ctx, d, onboarding.StageRateLimited, throttleReason(b.c, ge)); err != nil {
-					return err
-				}
-				continue
-			}
-			if _, err := r.sleep(ctx, backoff, b.stage, string(k)+" failed transiently; retrying"); err != nil {
+		case class == classThrottled && has(ctx, changeThrottleAsTimer):
+			// Meta refused the call before acting on it: it spends no
+			// budget, and the wait is Meta's.
+			r.giveBack(ctx, k, at)
+			if err := r.sleepOutThrottle(ctx, b.c, ge, onboarding.StageRateLimited, &throttleWait); err != nil {
 				return err
 			}
-			backoff = min(2*backoff, maxCallBackoff)
-		case class == classTransient:
-			if !ge.OutcomeUnknown && ge.Code == 0 {
+		case class == classThrottled || class == classTransient:
+			// Throttles reach here only in runs from before the change.
+			if class == classTransient && !ge.OutcomeUnknown && ge.Code == 0 {
 				// No connection to Meta: the call never reached it.
 				r.giveBack(ctx, k, at)
 			}
@@ -709,6 +701,15 @@ func (r *run) giveBack(ctx workflow.Context, k callKind, at time.Time) {
 		r.ledger.unrecord(k, at)
 		metrics.RecordBudgetReturned(workflow.GetMetricsHandler(ctx), string(k))
 	}
+}
+
+// sleepOutThrottle sleeps, in stage, for as long as Meta's throttle of c
+// asks (throttleWait).
+func (r *run) sleepOutThrottle(ctx workflow.Context, c *call, ge *onboarding.GraphError, stage onboarding.Stage, unnamed *time.Duration) error {
+	metrics.RecordThrottleWait(workflow.GetMetricsHandler(ctx), c.op)
+	d := r.throttleWait(ctx, c, ge, unnamed)
+	_, err := r.sleep(ctx, d, stage, throttleReason(c, ge))
+	return err
 }
 
 // throttleWait is how long to wait after a throttled answer: what Meta asked
@@ -875,9 +876,7 @@ func (r *run) do(ctx workflow.Context, c *call, summary string, arg, result any)
 			return err
 		}
 		r.recordError(ge)
-		metrics.RecordThrottleWait(workflow.GetMetricsHandler(ctx), c.op)
-		d := r.throttleWait(ctx, c, ge, &unnamed)
-		if _, err := r.sleep(ctx, d, r.stage, throttleReason(c, ge)); err != nil {
+		if err := r.sleepOutThrottle(ctx, c, ge, r.stage, &unnamed); err != nil {
 			return err
 		}
 	}

@@ -52,9 +52,19 @@ type harness struct {
 
 func newHarness(t testing.TB, opts graphsim.Options, gopts ...graph.Option) *harness {
 	t.Helper()
+	return newHarnessMetered(t, nil, opts, gopts...)
+}
+
+// newHarnessMetered is newHarness whose workflow metrics go to mh (none when
+// nil).
+func newHarnessMetered(t testing.TB, mh client.MetricsHandler, opts graphsim.Options, gopts ...graph.Option) *harness {
+	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
 	suite.SetLogger(log.NewStructuredLogger(quiet))
+	if mh != nil {
+		suite.SetMetricsHandler(mh)
+	}
 	env := suite.NewTestWorkflowEnvironment()
 	env.SetTestTimeout(30 * time.Second)
 	opts.Clock = envClock{env}
