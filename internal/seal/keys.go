@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/nacl/box"
 
+	"github.com/wa-onboarding/onboarding/internal/keyid"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
@@ -75,7 +76,7 @@ func (k PrivateKey) Public() (PublicKey, error) {
 
 // GenerateKey returns a new random key pair named id.
 func GenerateKey(id string) (PrivateKey, error) {
-	if err := validKeyID(id); err != nil {
+	if err := keyid.Check(id); err != nil {
 		return PrivateKey{}, fmt.Errorf("seal: %w", err)
 	}
 	_, priv, err := box.GenerateKey(rand.Reader)
@@ -128,7 +129,7 @@ func parseSpec(kind, spec string, add func(string, [KeySize]byte)) error {
 			return fmt.Errorf("%s: want id:base64key, found no ':'", where)
 		}
 		id, enc = strings.TrimSpace(id), strings.TrimSpace(enc)
-		if err := validKeyID(id); err != nil {
+		if err := keyid.Check(id); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
 		if prev, dup := seen[id]; dup {

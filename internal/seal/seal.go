@@ -37,6 +37,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/nacl/box"
+
+	"github.com/wa-onboarding/onboarding/internal/keyid"
 )
 
 // Prefix starts every sealed value.
@@ -54,9 +56,6 @@ const (
 	// padBlock is the granularity of the padded plaintext: every secret of
 	// up to 29 bytes (with a 1-byte purpose) seals to the same length.
 	padBlock = 32
-	// maxKeyIDLen bounds key ids because they are written into every
-	// sealed value.
-	maxKeyIDLen = 64
 	// maxInner is the largest padded plaintext: purpose length byte,
 	// purpose, 2-byte secret length, secret, rounded up to padBlock.
 	maxInner = (1 + MaxPurposeLen + 2 + MaxSecretLen + padBlock - 1) / padBlock * padBlock
@@ -102,7 +101,7 @@ func NewSealer(keys ...PublicKey) (*Sealer, error) {
 	}
 	seen := make(map[string]bool, len(keys))
 	for i, k := range keys {
-		if err := validKeyID(k.ID); err != nil {
+		if err := keyid.Check(k.ID); err != nil {
 			return nil, fmt.Errorf("seal: public key %d: %w", i+1, err)
 		}
 		if seen[k.ID] {
@@ -173,7 +172,7 @@ func NewOpener(keys ...PrivateKey) (*Opener, error) {
 	}
 	o := &Opener{keys: make(map[string]PrivateKey, len(keys)), pubs: make(map[string][KeySize]byte, len(keys))}
 	for i, k := range keys {
-		if err := validKeyID(k.ID); err != nil {
+		if err := keyid.Check(k.ID); err != nil {
 			return nil, fmt.Errorf("seal: private key %d: %w", i+1, err)
 		}
 		if _, dup := o.keys[k.ID]; dup {
@@ -270,7 +269,7 @@ func parse(s string) (id string, data []byte, err error) {
 		return "", nil, ErrNotSealed
 	}
 	id, enc, ok := strings.Cut(rest, ":")
-	if !ok || validKeyID(id) != nil {
+	if !ok || keyid.Check(id) != nil {
 		return "", nil, ErrNotSealed
 	}
 	if len(enc) < b64.EncodedLen(minSealedLen) || len(enc) > b64.EncodedLen(maxSealedLen) {
@@ -315,24 +314,6 @@ func validPurpose(p string) error {
 	for i := 0; i < len(p); i++ {
 		if p[i] < 0x21 || p[i] > 0x7e {
 			return errors.New("seal: purpose must be printable ASCII without spaces")
-		}
-	}
-	return nil
-}
-
-// validKeyID applies the rule of codec key ids, so that one id scheme
-// serves both kinds of keys.
-func validKeyID(id string) error {
-	if id == "" {
-		return errors.New("key id is empty")
-	}
-	if len(id) > maxKeyIDLen {
-		return fmt.Errorf("key id is longer than %d characters", maxKeyIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return errors.New("key id may contain only ASCII letters, digits, '.', '_' and '-'")
 		}
 	}
 	return nil
