@@ -37,8 +37,6 @@ type PublicKey struct {
 	Key [KeySize]byte
 }
 
-func (k PublicKey) keyID() string { return k.ID }
-
 // String returns the key in the "id:base64" form of EnvPublicKeys.
 func (k PublicKey) String() string { return k.ID + ":" + base64.StdEncoding.EncodeToString(k.Key[:]) }
 
@@ -47,8 +45,6 @@ type PrivateKey struct {
 	ID  string
 	Key [KeySize]byte
 }
-
-func (k PrivateKey) keyID() string { return k.ID }
 
 // String prints the key id only, so that logging a PrivateKey by accident
 // never prints it. Use Encode for the key itself.

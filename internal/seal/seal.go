@@ -119,7 +119,13 @@ func NewSealer(keys ...PublicKey) (*Sealer, error) {
 func (s *Sealer) KeyID() string { return s.keys[len(s.keys)-1].ID }
 
 // IDs returns the ids of all keys, oldest first.
-func (s *Sealer) IDs() []string { return keyIDs(s.keys) }
+func (s *Sealer) IDs() []string {
+	out := make([]string, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = k.ID
+	}
+	return out
+}
 
 // String describes the Sealer by key ids.
 func (s *Sealer) String() string {
@@ -324,12 +330,4 @@ func quoteBounded(s string) string {
 		return s[:maxQuotedKeyID] + "..."
 	}
 	return s
-}
-
-func keyIDs[K interface{ keyID() string }](keys []K) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k.keyID()
-	}
-	return out
 }
