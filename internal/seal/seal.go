@@ -62,9 +62,10 @@ const (
 	// minSealedLen and maxSealedLen bound the decoded box.
 	minSealedLen = box.AnonymousOverhead + padBlock
 	maxSealedLen = box.AnonymousOverhead + maxInner
-	// maxQuotedKeyID bounds how much of an unknown key id is echoed into
-	// an error.
-	maxQuotedKeyID = 64
+	// maxQuotedPurpose bounds how much of the purpose a value was sealed
+	// for is echoed into an ErrPurpose error (anyone holding a public key
+	// can seal up to 255 bytes of purpose).
+	maxQuotedPurpose = 64
 )
 
 var (
@@ -326,8 +327,8 @@ func validPurpose(p string) error {
 }
 
 func quoteBounded(s string) string {
-	if len(s) > maxQuotedKeyID {
-		return s[:maxQuotedKeyID] + "..."
+	if len(s) > maxQuotedPurpose {
+		return s[:maxQuotedPurpose] + "..."
 	}
 	return s
 }
