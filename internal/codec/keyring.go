@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/wa-onboarding/onboarding/internal/keyid"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
@@ -26,9 +27,6 @@ const (
 	// every decoder before anyone encrypts with it.
 	EnvPrimaryKeyID = "WA_CODEC_PRIMARY_KEY_ID"
 )
-
-// maxKeyIDLen bounds key ids because they are written into every payload.
-const maxKeyIDLen = 64
 
 // ErrNoKeys is returned by LoadKeys when neither EnvKeys nor EnvKeysFile is
 // set.
@@ -63,7 +61,7 @@ func NewKeyring(keys ...Key) (*Keyring, error) {
 	}
 	k := &Keyring{aeads: make(map[string]cipher.AEAD, len(keys))}
 	for i, key := range keys {
-		if err := validKeyID(key.ID); err != nil {
+		if err := keyid.Check(key.ID); err != nil {
 			return nil, fmt.Errorf("codec: key %d: %w", i+1, err)
 		}
 		if _, dup := k.aeads[key.ID]; dup {
@@ -100,7 +98,7 @@ func newAEAD(secret []byte) (cipher.AEAD, error) {
 // be rolled out to every decoder first and made primary only afterwards.
 func (k *Keyring) WithPrimary(id string) (*Keyring, error) {
 	if _, ok := k.aeads[id]; !ok {
-		if validKeyID(id) != nil {
+		if keyid.Check(id) != nil {
 			return nil, errors.New("codec: primary key id is not one of the configured key ids")
 		}
 		return nil, fmt.Errorf("codec: primary key id %q is not one of the configured key ids", id)
@@ -128,22 +126,6 @@ func (k *Keyring) GoString() string { return k.String() }
 func (k *Keyring) aead(id string) (cipher.AEAD, bool) {
 	a, ok := k.aeads[id]
 	return a, ok
-}
-
-func validKeyID(id string) error {
-	if id == "" {
-		return errors.New("key id is empty")
-	}
-	if len(id) > maxKeyIDLen {
-		return fmt.Errorf("key id is longer than %d characters", maxKeyIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return errors.New("key id may contain only ASCII letters, digits, '.', '_' and '-'")
-		}
-	}
-	return nil
 }
 
 // ParseKeys parses a key spec of the form "id1:base64key,id2:base64key".
@@ -212,7 +194,7 @@ func parseEntries(source, unit string, entries []string) (*Keyring, error) {
 			return nil, fmt.Errorf("%s: want id:base64key, found no ':'", where)
 		}
 		id, b64 = strings.TrimSpace(id), strings.TrimSpace(b64)
-		if err := validKeyID(id); err != nil {
+		if err := keyid.Check(id); err != nil {
 			return nil, fmt.Errorf("%s: %v", where, err)
 		}
 		if prev, dup := seen[id]; dup {

@@ -80,12 +80,7 @@ func TestDecodeKeepsSealedPINSealed(t *testing.T) {
 	const pin = "482913"
 	srv := newServer(t, func(o *codecserver.Options) { o.Namespaces = []string{"onboarding"} })
 
-	key, err := seal.GenerateKey("worker-1")
-	require.NoError(t, err)
-	pub, err := key.Public()
-	require.NoError(t, err)
-	sealer, err := seal.NewSealer(pub)
-	require.NoError(t, err)
+	sealer, opener := sealKeys(t)
 	sealed, err := sealer.Seal("pin", pin)
 	require.NoError(t, err)
 
@@ -100,8 +95,6 @@ func TestDecodeKeepsSealedPINSealed(t *testing.T) {
 	require.Empty(t, findLeak(pin, raw, data), "PIN found in the codec server's response")
 
 	// And only a worker's key opens what the UI was shown.
-	opener, err := seal.NewOpener(key)
-	require.NoError(t, err)
 	got, err := opener.Open("pin", out.PIN)
 	require.NoError(t, err)
 	require.Equal(t, pin, got)

@@ -44,7 +44,6 @@ type Prometheus struct {
 	scope    tally.Scope
 	closer   io.Closer
 	reporter tallyprom.Reporter
-	registry *prom.Registry
 }
 
 // NewPrometheus returns a handler recording into a registry of its own,
@@ -73,7 +72,6 @@ func NewPrometheus(onError func(error)) *Prometheus {
 		scope:    sdktally.NewPrometheusNamingScope(scope),
 		closer:   closer,
 		reporter: reporter,
-		registry: reg,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/crypto/nacl/box"
 
+	"github.com/wa-onboarding/onboarding/internal/keyid"
 	"github.com/wa-onboarding/onboarding/internal/secretenv"
 )
 
@@ -36,8 +37,6 @@ type PublicKey struct {
 	Key [KeySize]byte
 }
 
-func (k PublicKey) keyID() string { return k.ID }
-
 // String returns the key in the "id:base64" form of EnvPublicKeys.
 func (k PublicKey) String() string { return k.ID + ":" + base64.StdEncoding.EncodeToString(k.Key[:]) }
 
@@ -46,8 +45,6 @@ type PrivateKey struct {
 	ID  string
 	Key [KeySize]byte
 }
-
-func (k PrivateKey) keyID() string { return k.ID }
 
 // String prints the key id only, so that logging a PrivateKey by accident
 // never prints it. Use Encode for the key itself.
@@ -75,7 +72,7 @@ func (k PrivateKey) Public() (PublicKey, error) {
 
 // GenerateKey returns a new random key pair named id.
 func GenerateKey(id string) (PrivateKey, error) {
-	if err := validKeyID(id); err != nil {
+	if err := keyid.Check(id); err != nil {
 		return PrivateKey{}, fmt.Errorf("seal: %w", err)
 	}
 	_, priv, err := box.GenerateKey(rand.Reader)
@@ -128,7 +125,7 @@ func parseSpec(kind, spec string, add func(string, [KeySize]byte)) error {
 			return fmt.Errorf("%s: want id:base64key, found no ':'", where)
 		}
 		id, enc = strings.TrimSpace(id), strings.TrimSpace(enc)
-		if err := validKeyID(id); err != nil {
+		if err := keyid.Check(id); err != nil {
 			return fmt.Errorf("%s: %v", where, err)
 		}
 		if prev, dup := seen[id]; dup {

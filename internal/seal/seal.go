@@ -37,6 +37,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/nacl/box"
+
+	"github.com/wa-onboarding/onboarding/internal/keyid"
 )
 
 // Prefix starts every sealed value.
@@ -54,18 +56,16 @@ const (
 	// padBlock is the granularity of the padded plaintext: every secret of
 	// up to 29 bytes (with a 1-byte purpose) seals to the same length.
 	padBlock = 32
-	// maxKeyIDLen bounds key ids because they are written into every
-	// sealed value.
-	maxKeyIDLen = 64
 	// maxInner is the largest padded plaintext: purpose length byte,
 	// purpose, 2-byte secret length, secret, rounded up to padBlock.
 	maxInner = (1 + MaxPurposeLen + 2 + MaxSecretLen + padBlock - 1) / padBlock * padBlock
 	// minSealedLen and maxSealedLen bound the decoded box.
 	minSealedLen = box.AnonymousOverhead + padBlock
 	maxSealedLen = box.AnonymousOverhead + maxInner
-	// maxQuotedKeyID bounds how much of an unknown key id is echoed into
-	// an error.
-	maxQuotedKeyID = 64
+	// maxQuotedPurpose bounds how much of the purpose a value was sealed
+	// for is echoed into an ErrPurpose error (anyone holding a public key
+	// can seal up to 255 bytes of purpose).
+	maxQuotedPurpose = 64
 )
 
 var (
@@ -102,7 +102,7 @@ func NewSealer(keys ...PublicKey) (*Sealer, error) {
 	}
 	seen := make(map[string]bool, len(keys))
 	for i, k := range keys {
-		if err := validKeyID(k.ID); err != nil {
+		if err := keyid.Check(k.ID); err != nil {
 			return nil, fmt.Errorf("seal: public key %d: %w", i+1, err)
 		}
 		if seen[k.ID] {
@@ -120,7 +120,13 @@ func NewSealer(keys ...PublicKey) (*Sealer, error) {
 func (s *Sealer) KeyID() string { return s.keys[len(s.keys)-1].ID }
 
 // IDs returns the ids of all keys, oldest first.
-func (s *Sealer) IDs() []string { return keyIDs(s.keys) }
+func (s *Sealer) IDs() []string {
+	out := make([]string, len(s.keys))
+	for i, k := range s.keys {
+		out[i] = k.ID
+	}
+	return out
+}
 
 // String describes the Sealer by key ids.
 func (s *Sealer) String() string {
@@ -173,7 +179,7 @@ func NewOpener(keys ...PrivateKey) (*Opener, error) {
 	}
 	o := &Opener{keys: make(map[string]PrivateKey, len(keys)), pubs: make(map[string][KeySize]byte, len(keys))}
 	for i, k := range keys {
-		if err := validKeyID(k.ID); err != nil {
+		if err := keyid.Check(k.ID); err != nil {
 			return nil, fmt.Errorf("seal: private key %d: %w", i+1, err)
 		}
 		if _, dup := o.keys[k.ID]; dup {
@@ -270,7 +276,7 @@ func parse(s string) (id string, data []byte, err error) {
 		return "", nil, ErrNotSealed
 	}
 	id, enc, ok := strings.Cut(rest, ":")
-	if !ok || validKeyID(id) != nil {
+	if !ok || keyid.Check(id) != nil {
 		return "", nil, ErrNotSealed
 	}
 	if len(enc) < b64.EncodedLen(minSealedLen) || len(enc) > b64.EncodedLen(maxSealedLen) {
@@ -320,35 +326,9 @@ func validPurpose(p string) error {
 	return nil
 }
 
-// validKeyID applies the rule of codec key ids, so that one id scheme
-// serves both kinds of keys.
-func validKeyID(id string) error {
-	if id == "" {
-		return errors.New("key id is empty")
-	}
-	if len(id) > maxKeyIDLen {
-		return fmt.Errorf("key id is longer than %d characters", maxKeyIDLen)
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
-			return errors.New("key id may contain only ASCII letters, digits, '.', '_' and '-'")
-		}
-	}
-	return nil
-}
-
 func quoteBounded(s string) string {
-	if len(s) > maxQuotedKeyID {
-		return s[:maxQuotedKeyID] + "..."
+	if len(s) > maxQuotedPurpose {
+		return s[:maxQuotedPurpose] + "..."
 	}
 	return s
-}
-
-func keyIDs[K interface{ keyID() string }](keys []K) []string {
-	out := make([]string, len(keys))
-	for i, k := range keys {
-		out[i] = k.keyID()
-	}
-	return out
 }
