@@ -427,7 +427,7 @@ func (r *bulkRow) fill(e *env, cell func(string) string, dir string) {
 		// "is required".
 		check.CountryCode, check.PhoneNumber = "1", "5551234567"
 	}
-	for _, err := range flatten(check.Validate()) {
+	for _, err := range onboarding.SplitErrors(check.Validate()) {
 		r.problems = append(r.problems, err.Error())
 	}
 	if numberOK && validate.CountryCode("", in.CountryCode) == nil && validate.PhoneNumber("", in.CountryCode, in.PhoneNumber) == nil {
@@ -633,7 +633,7 @@ feed:
 
 func errorLines(err error) []string {
 	var out []string
-	for _, e := range flatten(err) {
+	for _, e := range onboarding.SplitErrors(err) {
 		out = append(out, e.Error())
 	}
 	return out
