@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -160,11 +159,7 @@ func parseBulkOnboard(e *env, args []string) (*invocation, error) {
 	}
 	data, err := e.readFile(file)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usageErr("--csv: cannot read %s: %v", file, err)
+		return nil, usageErr("--csv: cannot read %s: %v", file, pathless(err))
 	}
 	rows, err := parseCSV(e, data, filepath.Dir(file))
 	if err != nil {
@@ -465,11 +460,7 @@ func (r *bulkRow) fillPIN(e *env, pin, pinFile, dir string) {
 		}
 		b, err := e.readFile(pinFile)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			problem("pin_file", fmt.Sprintf("cannot read %s: %v", pinFile, err))
+			problem("pin_file", fmt.Sprintf("cannot read %s: %v", pinFile, pathless(err)))
 			return
 		}
 		v := strings.TrimSpace(string(b))
