@@ -37,6 +37,23 @@ const DefaultNamespace = "default"
 // errors.As.
 type InputError = validate.Error
 
+// SplitErrors returns the errors in err's errors.Join tree, depth first, so
+// that each refused field can be reported on its own line. It returns nil
+// for a nil err, and err alone when err joins nothing.
+func SplitErrors(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		var out []error
+		for _, e := range j.Unwrap() {
+			out = append(out, SplitErrors(e)...)
+		}
+		return out
+	}
+	if err == nil {
+		return nil
+	}
+	return []error{err}
+}
+
 // ErrNoRun is returned (wrapped) when no workflow owns the number: it was
 // never onboarded, or its run is closed.
 var ErrNoRun = errors.New("no onboarding run for this number")

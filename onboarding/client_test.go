@@ -3,6 +3,7 @@ package onboarding_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -195,4 +196,13 @@ func TestNilTemporalClientIsNotTouchedOnBadInput(t *testing.T) {
 	require.Error(t, err)
 	_, err = c.SendCode(context.Background(), "+15551234567", "")
 	require.Error(t, err)
+}
+
+func TestSplitErrorsFlattensJoinTrees(t *testing.T) {
+	a, b, c := errors.New("a"), errors.New("b"), errors.New("c")
+	wrapped := fmt.Errorf("ctx: %w", errors.Join(b, c)) // one error: its text keeps the context
+	got := onboarding.SplitErrors(errors.Join(a, errors.Join(b, nil, c), wrapped))
+	require.Equal(t, []error{a, b, c, wrapped}, got)
+	require.Nil(t, onboarding.SplitErrors(nil))
+	require.Equal(t, []error{a}, onboarding.SplitErrors(a))
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -160,11 +159,7 @@ func parseBulkOnboard(e *env, args []string) (*invocation, error) {
 	}
 	data, err := e.readFile(file)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usageErr("--csv: cannot read %s: %v", file, err)
+		return nil, usageErr("--csv: cannot read %s: %v", file, pathless(err))
 	}
 	rows, err := parseCSV(e, data, filepath.Dir(file))
 	if err != nil {
@@ -427,7 +422,7 @@ func (r *bulkRow) fill(e *env, cell func(string) string, dir string) {
 		// "is required".
 		check.CountryCode, check.PhoneNumber = "1", "5551234567"
 	}
-	for _, err := range flatten(check.Validate()) {
+	for _, err := range onboarding.SplitErrors(check.Validate()) {
 		r.problems = append(r.problems, err.Error())
 	}
 	if numberOK && validate.CountryCode("", in.CountryCode) == nil && validate.PhoneNumber("", in.CountryCode, in.PhoneNumber) == nil {
@@ -465,11 +460,7 @@ func (r *bulkRow) fillPIN(e *env, pin, pinFile, dir string) {
 		}
 		b, err := e.readFile(pinFile)
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			problem("pin_file", fmt.Sprintf("cannot read %s: %v", pinFile, err))
+			problem("pin_file", fmt.Sprintf("cannot read %s: %v", pinFile, pathless(err)))
 			return
 		}
 		v := strings.TrimSpace(string(b))
@@ -633,7 +624,7 @@ feed:
 
 func errorLines(err error) []string {
 	var out []string
-	for _, e := range flatten(err) {
+	for _, e := range onboarding.SplitErrors(err) {
 		out = append(out, e.Error())
 	}
 	return out

@@ -224,7 +224,7 @@ const ccRule = "1 to 3 digits, not starting with 0; a leading '+' is fine (e.g. 
 // ccRuleWithPlus restates a refused country_code with the starter's rule,
 // since the contract's rule says "without '+'" and --cc takes one.
 func ccRuleWithPlus(err error) error {
-	for _, e := range flatten(err) {
+	for _, e := range onboarding.SplitErrors(err) {
 		if ie, ok := errors.AsType[*onboarding.InputError](e); ok && ie.Field == "country_code" && ie.Rule != "is required" {
 			ie.Rule = "must be " + ccRule
 		}

@@ -260,7 +260,7 @@ they mean for a batch).
 // report prints err on one line per refused field, naming fields as the
 // command line spells them.
 func report(w io.Writer, cmd string, err error) {
-	for _, e := range flatten(err) {
+	for _, e := range onboarding.SplitErrors(err) {
 		msg := e.Error()
 		var ie *onboarding.InputError
 		if errors.As(e, &ie) {
@@ -268,21 +268,6 @@ func report(w io.Writer, cmd string, err error) {
 		}
 		fmt.Fprintf(w, "starter %s: %s\n", cmd, msg)
 	}
-}
-
-// flatten expands errors.Join trees so each refused field gets its line.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
 }
 
 func isInputError(err error) bool {

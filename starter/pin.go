@@ -27,11 +27,7 @@ func readPIN(e *env, pinFile string, confirm bool) (string, error) {
 			name = "(six digits: the path of a file holding the PIN, not the PIN)"
 		}
 		if err != nil {
-			var pe *os.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
-			}
-			return "", usageErr("--pin-file: cannot read %s: %v", name, err)
+			return "", usageErr("--pin-file: cannot read %s: %v", name, pathless(err))
 		}
 		pin = strings.TrimSpace(string(b))
 		if err := validate.PIN("pin", pin); err != nil {
@@ -108,13 +104,19 @@ func readBackup(e *env, backupFile, passwordFile string) (*onboarding.Backup, er
 func readSecretFile(e *env, flag, path string) (string, error) {
 	b, err := e.readFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", usageErr("%s: cannot read %s: %v", flag, path, err)
+		return "", usageErr("%s: cannot read %s: %v", flag, path, pathless(err))
 	}
 	return strings.TrimSpace(string(b)), nil
+}
+
+// pathless drops the path os puts in a read error: the messages name the
+// file once, in their own words, and a PIN given as the path must not be
+// echoed through the error.
+func pathless(err error) error {
+	if pe, ok := errors.AsType[*os.PathError](err); ok {
+		return pe.Err
+	}
+	return err
 }
 
 func promptPIN(e *env, prompt string) (string, error) {

@@ -120,27 +120,12 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 // inputErrors returns the refused fields in err, nil if it refuses none.
 func inputErrors(err error) []fieldError {
 	var out []fieldError
-	for _, e := range flatten(err) {
+	for _, e := range onboarding.SplitErrors(err) {
 		if ie, ok := errors.AsType[*onboarding.InputError](e); ok {
 			out = append(out, fieldError{Field: ie.Field, Rule: ie.Rule})
 		}
 	}
 	return out
-}
-
-// flatten expands errors.Join trees.
-func flatten(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		var out []error
-		for _, e := range j.Unwrap() {
-			out = append(out, flatten(e)...)
-		}
-		return out
-	}
-	if err == nil {
-		return nil
-	}
-	return []error{err}
 }
 
 func reason(err error) string {

@@ -91,7 +91,7 @@ func (h *handler) waitParams(r *http.Request) (bool, time.Duration, error) {
 // the answer; it runs after the operation's own wait, which may have used
 // up the request's context.
 func (h *handler) link(r *http.Request, number string) runLink {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	ctx, cancel := afterWait(r)
 	defer cancel()
 	run, err := h.c.CurrentRun(ctx, number)
 	if err != nil {
@@ -104,6 +104,12 @@ func (h *handler) link(r *http.Request, number string) runLink {
 func (h *handler) accepted(w http.ResponseWriter, r *http.Request, number, message string) (int, any, error) {
 	w.Header().Set("Location", follow(number))
 	return http.StatusAccepted, acceptedBody{runLink: h.link(r, number), Message: message, Follow: follow(number)}, nil
+}
+
+// afterWait is a context for a short read after an operation's wait, which
+// may have used up the request's context.
+func afterWait(r *http.Request) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 }
 
 // bounded is the request's context ended by the request's wait.
@@ -157,6 +163,11 @@ func (h *handler) status(_ http.ResponseWriter, r *http.Request) (int, any, erro
 	if err != nil {
 		return 0, nil, err
 	}
+	return h.statusOK(r, n, st)
+}
+
+// statusOK answers 200 with st and the link to its run.
+func (h *handler) statusOK(r *http.Request, n string, st onboarding.Status) (int, any, error) {
 	l := h.link(r, n)
 	return http.StatusOK, statusBody{Status: st, RunID: l.RunID, UIURL: l.UIURL}, nil
 }
@@ -308,13 +319,12 @@ func (h *handler) fix(w http.ResponseWriter, r *http.Request) (int, any, error) 
 	}
 	// The update answers once the run has taken the fix, which may be
 	// before it left needs_attention; a fresh status says where it went.
-	qctx, qcancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
+	qctx, qcancel := afterWait(r)
 	defer qcancel()
 	if now, err := h.c.Status(qctx, n); err == nil {
 		st = now
 	}
-	l := h.link(r, n)
-	return http.StatusOK, statusBody{Status: st, RunID: l.RunID, UIURL: l.UIURL}, nil
+	return h.statusOK(r, n, st)
 }
 
 // skipWait signals only when the run sleeps: the workflow ignores the
