@@ -40,6 +40,21 @@ const (
 	StageRefused Stage = "refused"
 )
 
+// Working reports whether s is a step in flight: adding, verifying,
+// registering or deregistering, which a run passes in the time of one Graph
+// call (and its retries). The status query and Temporal UI's current
+// details show every stage; the WhatsAppStage search attribute holds only
+// the stages a run rests in (a run started before 2026-11b also held the
+// working ones), so a list of runs by stage shows where each one waits.
+// A run's attribute says "adding" from its start until it first rests.
+func (s Stage) Working() bool {
+	switch s {
+	case StageAdding, StageVerifying, StageRegistering, StageDeregistering:
+		return true
+	}
+	return false
+}
+
 // Stages lists every stage, for validation of list filters.
 var Stages = []Stage{
 	StageAdding, StageAwaitingCode, StageVerifying, StageAwaitingNameApproval,

@@ -46,6 +46,9 @@
 //	                       when the worker is far from the server
 //	WA_BENCH_FLOOR=1       also run the end-to-end benchmark's floor workflow,
 //	                       with the same options (make bench-e2e sets it)
+//	WA_BENCH_FLOOR_CODE_URL
+//	                       where the floor's request-code step posts the
+//	                       number, so the benchmark submits its code then
 package main
 
 import (
@@ -154,7 +157,7 @@ func run(plainPayloads bool) error {
 	w.RegisterWorkflowWithOptions(workflows.Number, workflow.RegisterOptions{Name: onboarding.WorkflowType})
 	w.RegisterActivity(activities.New(g, opener))
 	if tune.BenchFloor {
-		benchfloor.Register(w)
+		benchfloor.Register(w, &benchfloor.Activities{CodeURL: tune.BenchFloorCode})
 	}
 
 	logger.Info("worker starting",

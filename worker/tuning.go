@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -20,6 +21,10 @@ const (
 	// floor workflow (internal/benchfloor), so the benchmark's two series
 	// share one worker process and its options.
 	envBenchFloor = "WA_BENCH_FLOOR"
+	// envBenchFloorCodeURL is where the floor's request-code step posts,
+	// so that the benchmark's driver submits the floor's code only once
+	// it was asked for, as the product's.
+	envBenchFloorCodeURL = "WA_BENCH_FLOOR_CODE_URL"
 )
 
 // defaultStickyCacheSize bounds how many runs the worker keeps in memory
@@ -42,7 +47,8 @@ type tuning struct {
 	ActivitySlots   int
 	WorkflowPollers int
 	ActivityPollers int
-	BenchFloor      bool // also register the benchmark's floor workflow
+	BenchFloor      bool   // also register the benchmark's floor workflow
+	BenchFloorCode  string // the floor's code-request URL (envBenchFloorCodeURL)
 }
 
 // tuningFromEnv reads the tuning variables; unset ones keep their defaults
@@ -86,6 +92,16 @@ func tuningFromEnv(getenv func(string) string) (tuning, error) {
 		t.BenchFloor = true
 	default:
 		return tuning{}, fmt.Errorf("%s: must be 1 or unset, got %q", envBenchFloor, s)
+	}
+	if s := strings.TrimSpace(getenv(envBenchFloorCodeURL)); s != "" {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return tuning{}, fmt.Errorf("%s: must be an http(s) URL, got %q", envBenchFloorCodeURL, s)
+		}
+		if !t.BenchFloor {
+			return tuning{}, fmt.Errorf("%s: needs %s=1", envBenchFloorCodeURL, envBenchFloor)
+		}
+		t.BenchFloorCode = s
 	}
 	return t, nil
 }

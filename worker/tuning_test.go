@@ -19,10 +19,11 @@ func TestTuningFromEnv(t *testing.T) {
 	tu, err := tuningFromEnv(envOf(map[string]string{
 		envStickyCacheSize: " 250 ", envWorkflowSlots: "50", envActivitySlots: "20",
 		envWorkflowPollers: "4", envActivityPollers: "3", envBenchFloor: "1",
+		envBenchFloorCodeURL: "http://127.0.0.1:9/floor-code",
 	}))
 	require.NoError(t, err)
 	assert.Equal(t, tuning{StickyCacheSize: 250, WorkflowSlots: 50, ActivitySlots: 20, WorkflowPollers: 4, ActivityPollers: 3,
-		BenchFloor: true}, tu)
+		BenchFloor: true, BenchFloorCode: "http://127.0.0.1:9/floor-code"}, tu)
 
 	var o worker.Options
 	tu.apply(&o)
@@ -45,6 +46,8 @@ func TestTuningRefusesBadValues(t *testing.T) {
 		{envActivitySlots, "0", "from 1 to"},
 		{envActivityPollers, "2.5", "whole number"},
 		{envBenchFloor, "yes", "must be 1 or unset"},
+		{envBenchFloorCodeURL, "127.0.0.1:9", "must be an http(s) URL"},
+		{envBenchFloorCodeURL, "http://127.0.0.1:9/c", "needs WA_BENCH_FLOOR=1"},
 	} {
 		_, err := tuningFromEnv(envOf(map[string]string{tc.name: tc.value}))
 		require.Error(t, err, "%s=%s", tc.name, tc.value)

@@ -273,16 +273,52 @@ var bundleOnly = map[string]bool{
 	changeQuietUpserts:         true,
 }
 
-// hasBundle reports whether the run recorded changeBundle2026_11. Number
+// changeBundle2026_11b is the next bundle, the same way: a run that
+// recorded it takes everything changeBundle2026_11 implies (without that
+// marker) and the changes of bundleBOnly. Number asks for it before
+// changeBundle2026_11, so a new run records this marker alone; a run
+// recorded with changeBundle2026_11 finds no marker of this one when it
+// replays and goes on as before.
+const changeBundle2026_11b = "onboarding-2026-11b"
+
+// Changes only a run with changeBundle2026_11b takes.
+const (
+	// changeRestingStagesOnly: the WhatsAppStage search attribute holds
+	// the stage a run rests in. The working stages (adding, verifying,
+	// registering, deregistering), which a run passes in the time of one
+	// Graph call, show in the status query and the current details but
+	// are not upserted: each upsert is a visibility write on the server
+	// that no list of runs could show.
+	changeRestingStagesOnly = "search-attribute-stage-holds-resting-stages-only"
+)
+
+// bundleBOnly lists the changes only a run with changeBundle2026_11b takes.
+var bundleBOnly = map[string]bool{
+	changeRestingStagesOnly: true,
+}
+
+// hasBundleB reports whether the run recorded changeBundle2026_11b. Number
 // asks first, so a new run records it in its first workflow task; later
 // calls answer from the SDK's cache and record nothing.
+func hasBundleB(ctx workflow.Context) bool {
+	return workflow.GetVersion(ctx, changeBundle2026_11b, workflow.DefaultVersion, 1) == 1
+}
+
+// hasBundle reports whether the run takes changeBundle2026_11: it recorded
+// that marker, or the next bundle's, which implies it.
 func hasBundle(ctx workflow.Context) bool {
+	if hasBundleB(ctx) {
+		return true
+	}
 	return workflow.GetVersion(ctx, changeBundle2026_11, workflow.DefaultVersion, 1) == 1
 }
 
 // has reports whether the run takes the change: true for runs that reach
 // the change point with this code, false for histories recorded before.
 func has(ctx workflow.Context, change string) bool {
+	if bundleBOnly[change] {
+		return hasBundleB(ctx)
+	}
 	if bundleOnly[change] {
 		return hasBundle(ctx)
 	}

@@ -112,6 +112,8 @@ type run struct {
 	// search-attribute updates setKeyword queued for flushKeywords.
 	quiet    bool
 	keywords []temporal.SearchAttributeUpdate
+	// restingOnly is set in runs that take changeRestingStagesOnly.
+	restingOnly bool
 
 	// sealedOnly is set in runs that take changeOwnerAndSealed: secrets
 	// that arrive unsealed are refused.
@@ -154,10 +156,11 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 		return onboarding.Status{}, err
 	}
 	// The bundle's marker first: a new run records it before any other
-	// command (see changeBundle2026_11).
+	// command (see changeBundle2026_11 and changeBundle2026_11b).
 	hasBundle(ctx)
 	r.sealedOnly = has(ctx, changeOwnerAndSealed)
 	r.quiet = has(ctx, changeQuietUpserts)
+	r.restingOnly = has(ctx, changeRestingStagesOnly)
 	if err := in.Validate(); err != nil {
 		return r.refuse(ctx, temporal.NewNonRetryableApplicationError(err.Error(), activities.ErrInvalidInput, nil))
 	}
@@ -1032,7 +1035,9 @@ func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) 
 	if s != r.stage {
 		r.stage = s
 		metrics.RecordStage(workflow.GetMetricsHandler(ctx), string(s))
-		r.setKeyword(ctx, onboarding.SearchAttributeStage, string(s))
+		if !r.restingOnly || !s.Working() {
+			r.setKeyword(ctx, onboarding.SearchAttributeStage, string(s))
+		}
 	}
 	// Every wait of the run follows a setStage: what is queued goes out
 	// before it.

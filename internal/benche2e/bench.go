@@ -204,7 +204,7 @@ func settings(cfg Config, s *stack, load0, load1 float64) []string {
 		"payloads: " + payloads + "; worker tuning: " + tuning,
 		fmt.Sprintf("%s of %d onboardings per series, alternating (floor first in odd rounds); parked: %s", plural(cfg.Rounds, "round"), cfg.Batch, parked),
 		"registered: the run's `RegisteredAt` (workflow time of the task that saw register succeed; the floor returns the same instant); " +
-			"codes are submitted by update as soon as the simulator has sent them (the floor's at once, it has no Graph side); " +
+			"codes are submitted by update as soon as they were asked for: the product's when the simulator has sent them, the floor's when its request-code step posts to the driver; " +
 			"batches end when a visibility count, polled every 250 ms for both series, says every run is registered",
 	}
 }
@@ -250,7 +250,9 @@ func onboardInput(national string) onboarding.OnboardInput {
 		DisplayName: "Bench Support", PIN: benchPIN}
 }
 
-func floorID(national string) string { return "bench-floor-+1" + national }
+func floorID(national string) string { return floorWorkflowID("+1" + national) }
+
+func floorWorkflowID(number string) string { return "bench-floor-" + number }
 
 // runBatch onboards n new numbers of series at once and waits until all are
 // registered.
@@ -259,14 +261,11 @@ func (d *driver) runBatch(ctx context.Context, series string, round, n int) (*ba
 	b := &batch{Series: series, Round: round, Starts: make([]time.Time, n), Done: make([]time.Time, n)}
 	callsBefore := len(d.sim.Calls())
 	before := d.smp.now()
-	var updates sync.WaitGroup
-	updErr := make(chan error, 1)
 	if series == seriesProduct {
 		for _, num := range nums {
 			d.wanted.Store("1"+num, struct{}{})
 		}
 	}
-	batchCtx := ctx
 	err := parallel(ctx, n, d.cfg.Concurrency, func(ctx context.Context, i int) error {
 		b.Starts[i] = time.Now()
 		if series == seriesProduct {
@@ -276,32 +275,9 @@ func (d *driver) runBatch(ctx context.Context, series string, round, n int) (*ba
 			}
 			return err
 		}
-		id := floorID(nums[i])
-		if _, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: onboarding.TaskQueue},
-			benchfloor.WorkflowType, benchfloor.Input{Number: "+1" + nums[i], PIN: benchPIN}); err != nil {
-			return err
-		}
-		updates.Add(1)
-		go func() {
-			defer updates.Done()
-			// The update outlives the start's context, which parallel
-			// cancels when every start is done.
-			ctx := batchCtx
-			h, err := d.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id,
-				UpdateName: onboarding.UpdateSubmitCode, Args: []any{onboarding.CodeInput{Code: floorCode}},
-				WaitForStage: client.WorkflowUpdateStageCompleted})
-			var res onboarding.CodeResult
-			if err == nil {
-				err = h.Get(ctx, &res)
-			}
-			if err != nil {
-				select {
-				case updErr <- fmt.Errorf("floor %s: submit-code: %w", id, err):
-				default:
-				}
-			}
-		}()
-		return nil
+		_, err := d.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: floorID(nums[i]), TaskQueue: onboarding.TaskQueue},
+			benchfloor.WorkflowType, benchfloor.Input{Number: "+1" + nums[i], PIN: benchPIN})
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("starting: %w", err)
@@ -317,10 +293,12 @@ func (d *driver) runBatch(ctx context.Context, series string, round, n int) (*ba
 		d.productDone += int64(n)
 		target = d.productDone
 	}
-	if err := d.waitCount(ctx, query, target, 10*time.Minute+time.Duration(n)*time.Second, updErr); err != nil {
+	if err := d.waitCount(ctx, query, target, 10*time.Minute+time.Duration(n)*time.Second); err != nil {
 		return nil, err
 	}
-	updates.Wait()
+	// Every code's update has answered: the floor's wait for the run's
+	// verify step, the product's for Meta's.
+	d.codeWG.Wait()
 
 	// Completion times are read after the batch, outside its CPU window.
 	err = parallel(ctx, n, d.cfg.Concurrency, func(ctx context.Context, i int) error {
@@ -452,17 +430,12 @@ func (d *driver) alive(ctx context.Context) error {
 }
 
 // waitCount polls a visibility count until it reaches target.
-func (d *driver) waitCount(ctx context.Context, query string, target int64, timeout time.Duration, errs <-chan error) error {
+func (d *driver) waitCount(ctx context.Context, query string, target int64, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	var got int64
 	for {
 		if err := d.alive(ctx); err != nil {
 			return err
-		}
-		select {
-		case err := <-errs:
-			return err
-		default:
 		}
 		resp, err := d.c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: query})
 		if err == nil {

@@ -2,6 +2,7 @@ package benche2e
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +23,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 
+	"github.com/wa-onboarding/onboarding/internal/benchfloor"
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/internal/seal"
@@ -130,7 +132,10 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	s.sim.CreateWABA(wabaID)
-	s.simSrv = httptest.NewServer(s.watch(s.sim))
+	mux := http.NewServeMux()
+	mux.Handle("/", s.watch(s.sim))
+	mux.HandleFunc("POST "+floorCodePath, s.floorCode)
+	s.simSrv = httptest.NewServer(mux)
 	s.cleanups = append(s.cleanups, func() { s.sim.Close(); s.simSrv.Close() })
 
 	var keys, plain string
@@ -167,6 +172,7 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		"GRAPH_API_URL=" + s.simSrv.URL + "/v21.0",
 		"WHATSAPP_ACCESS_TOKEN=" + simToken,
 		"WA_BENCH_FLOOR=1",
+		"WA_BENCH_FLOOR_CODE_URL=" + s.simSrv.URL + floorCodePath,
 		// Any free port: a worker of make run may hold the default.
 		"WA_METRICS_ADDR=127.0.0.1:0",
 		// The product refuses PINs and codes that are not sealed to its
@@ -298,6 +304,40 @@ func (s *stack) watch(sim *graphsim.Server) http.Handler {
 			}
 		}()
 	})
+}
+
+// floorCodePath is where the floor's request-code step posts its number.
+const floorCodePath = "/bench-floor/code"
+
+// floorCode submits a floor run's code once its request-code step asked
+// for it, as watch does for the product's: both series then pay for a code
+// that arrives after it was asked for.
+func (s *stack) floorCode(w http.ResponseWriter, r *http.Request) {
+	var req benchfloor.CodeRequest
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.Number == "" {
+		http.Error(w, "want {\"number\": ...}", http.StatusBadRequest)
+		return
+	}
+	id := floorWorkflowID(req.Number)
+	s.codeWG.Add(1)
+	go func() {
+		defer s.codeWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		h, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id,
+			UpdateName: onboarding.UpdateSubmitCode, Args: []any{onboarding.CodeInput{Code: floorCode}},
+			WaitForStage: client.WorkflowUpdateStageCompleted})
+		var res onboarding.CodeResult
+		if err == nil {
+			err = h.Get(ctx, &res)
+		}
+		if err == nil && !res.Accepted {
+			err = fmt.Errorf("code refused: %s", res.Message)
+		}
+		if err != nil {
+			s.reportCodeErr(fmt.Errorf("floor %s: submit-code: %w", id, err))
+		}
+	}()
 }
 
 func (s *stack) reportCodeErr(err error) {

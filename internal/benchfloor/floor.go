@@ -3,6 +3,13 @@
 // product in it. It adds a number, asks for a code, waits for the code by
 // update, verifies it and registers, each step a no-op activity, and ends.
 //
+// As in the product, the code exists only once it was asked for: the
+// RequestCode step tells the benchmark's driver (CodeURL), which then
+// submits the code, the way the Graph simulator's sent code reaches the
+// driver in the product's series. A code submitted at the start instead
+// would ride along with workflow tasks the run has anyway, a shortcut no
+// real onboarding can take.
+//
 // The product's throughput is reported as a ratio to this workflow's, run by
 // the same worker process with the same options, so the ratio is what the
 // product's own logic (Graph calls, stages, search attributes, summaries,
@@ -10,7 +17,11 @@
 package benchfloor
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -41,20 +52,57 @@ type Result struct {
 	RegisteredAt time.Time `json:"registered_at"`
 }
 
-// Activities are the floor's no-op steps.
-type Activities struct{}
+// CodeRequest is what RequestCode posts to Activities.CodeURL.
+type CodeRequest struct {
+	Number string `json:"number"`
+}
+
+// Activities are the floor's steps; all but RequestCode are no-ops.
+type Activities struct {
+	// CodeURL, when set, is told of every code request (a POST of a
+	// CodeRequest), as Meta's SMS would reach a person.
+	CodeURL string
+	// HTTP posts to CodeURL; nil means http.DefaultClient.
+	HTTP *http.Client
+}
 
 // Add stands for adding the number to the WABA.
-func (Activities) Add(_ context.Context, in Input) (string, error) { return in.Number, nil }
+func (*Activities) Add(_ context.Context, in Input) (string, error) { return in.Number, nil }
 
-// RequestCode stands for asking Meta to send a code.
-func (Activities) RequestCode(context.Context, string) error { return nil }
+// RequestCode stands for asking Meta to send a code: it tells CodeURL.
+func (a *Activities) RequestCode(ctx context.Context, number string) error {
+	if a.CodeURL == "" {
+		return nil
+	}
+	body, err := json.Marshal(CodeRequest{Number: number})
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, a.CodeURL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	hc := a.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("code request to %s: %s", a.CodeURL, resp.Status)
+	}
+	return nil
+}
 
 // VerifyCode stands for checking the code with Meta.
-func (Activities) VerifyCode(context.Context, string, string) error { return nil }
+func (*Activities) VerifyCode(context.Context, string, string) error { return nil }
 
 // Register stands for registering the number.
-func (Activities) Register(context.Context, string, string) error { return nil }
+func (*Activities) Register(context.Context, string, string) error { return nil }
 
 // Registry is what Register needs of a worker; a test environment has it
 // too.
@@ -65,10 +113,10 @@ type Registry interface {
 
 var _ Registry = worker.Worker(nil)
 
-// Register registers the floor workflow and its activities on w.
-func Register(w Registry) {
+// Register registers the floor workflow and a's activities on w.
+func Register(w Registry, a *Activities) {
 	w.RegisterWorkflowWithOptions(Workflow, workflow.RegisterOptions{Name: WorkflowType})
-	w.RegisterActivityWithOptions(&Activities{}, activity.RegisterOptions{Name: activityPrefix})
+	w.RegisterActivityWithOptions(a, activity.RegisterOptions{Name: activityPrefix})
 }
 
 // Workflow is the floor. The code comes by the product's submit-code update,

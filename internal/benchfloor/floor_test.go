@@ -1,6 +1,9 @@
 package benchfloor
 
 import (
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -31,7 +34,14 @@ func (u *updateCallbacks) Complete(res any, err error) {
 func TestFloorRegistersAfterTheCode(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestWorkflowEnvironment()
-	Register(env)
+	var asked []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req CodeRequest
+		assert.NoError(t, json.NewDecoder(r.Body).Decode(&req))
+		asked = append(asked, req.Number)
+	}))
+	defer srv.Close()
+	Register(env, &Activities{CodeURL: srv.URL})
 	var steps []string
 	env.SetOnActivityCompletedListener(func(info *activity.Info, _ converter.EncodedValue, _ error) {
 		steps = append(steps, info.ActivityType.Name)
@@ -39,6 +49,7 @@ func TestFloorRegistersAfterTheCode(t *testing.T) {
 	u := &updateCallbacks{t: t}
 	env.RegisterDelayedCallback(func() {
 		assert.Equal(t, []string{"BenchFloorAdd", "BenchFloorRequestCode"}, steps, "the floor waits for the code after asking for it")
+		assert.Equal(t, []string{"+15550000001"}, asked, "the request-code step tells the driver the number")
 		env.UpdateWorkflow(onboarding.UpdateSubmitCode, "1", u, onboarding.CodeInput{Code: "123456"})
 	}, time.Hour)
 	env.ExecuteWorkflow(WorkflowType, Input{Number: "+15550000001", PIN: "024680"})
@@ -50,4 +61,18 @@ func TestFloorRegistersAfterTheCode(t *testing.T) {
 	assert.Equal(t, []string{"BenchFloorAdd", "BenchFloorRequestCode", "BenchFloorVerifyCode", "BenchFloorRegister"}, steps)
 	assert.True(t, u.accepted)
 	assert.True(t, u.result.Accepted)
+}
+
+// A driver that cannot take the code request fails the step: the benchmark
+// would otherwise wait for a code that never comes.
+func TestFloorRequestCodeFailsWhenTheDriverRefuses(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		http.Error(w, "no", http.StatusTeapot)
+	}))
+	defer srv.Close()
+	a := &Activities{CodeURL: srv.URL}
+	err := a.RequestCode(t.Context(), "+15550000001")
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "418")
+	assert.NoError(t, (&Activities{}).RequestCode(t.Context(), "+15550000001"), "no CodeURL: a no-op")
 }
