@@ -283,11 +283,13 @@ const changeBundle2026_11b = "onboarding-2026-11b"
 
 // Changes only a run with changeBundle2026_11b takes.
 const (
-	// changeRestingStagesOnly: the WhatsAppStage search attribute holds
-	// the stage a run rests in. The working stages (adding, verifying,
+	// changeRestingStagesOnly: search attributes are written when a run
+	// rests (waits for a code, a fix, a timer or an operation, or ends;
+	// see rest), in one upsert of what changed: WhatsAppStage holds the
+	// stage the run rests in. The working stages (adding, verifying,
 	// registering, deregistering), which a run passes in the time of one
 	// Graph call, show in the status query and the current details but
-	// are not upserted: each upsert is a visibility write on the server
+	// are never upserted: each upsert is a visibility write on the server
 	// that no list of runs could show.
 	changeRestingStagesOnly = "search-attribute-stage-holds-resting-stages-only"
 )

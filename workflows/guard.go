@@ -101,6 +101,7 @@ func (r *run) refuse(ctx workflow.Context, err error) (onboarding.Status, error)
 	}
 	if r.sealedOnly {
 		r.setStage(ctx, onboarding.StageRefused, msg)
+		r.rest(ctx)
 	} else {
 		r.stage, r.detail = onboarding.StageRefused, msg
 	}

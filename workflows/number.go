@@ -194,7 +194,9 @@ func Number(ctx workflow.Context, in onboarding.OnboardInput) (onboarding.Status
 		dctx, _ := workflow.NewDisconnectedContext(ctx)
 		r.setStage(dctx, onboarding.StageCancelled, "cancelled by an operator")
 		r.answerPendingCodes("the run was cancelled")
+		ctx = dctx
 	}
+	r.rest(ctx) // the run ends (or continues as new) in its last stage
 	return r.status(ctx), err
 }
 
@@ -394,6 +396,7 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf(
 		"no code arrived within %s: parked until a code is sent or resend-code asks for a new one", r.in.CodeWait))
 	r.logger.Warn("no ownership code within the wait; run parked", "code_wait", r.in.CodeWait)
+	r.rest(ctx)
 	return workflow.Await(ctx, ready)
 }
 
@@ -856,7 +859,9 @@ func (r *run) unknownNumber(ctx workflow.Context) error {
 
 // exec runs c's activity with c's policy.
 func (r *run) exec(ctx workflow.Context, c *call, summary string, arg, result any) error {
-	r.flushKeywords(ctx)
+	if !r.restingOnly {
+		r.flushKeywords(ctx)
+	}
 	actx := workflow.WithActivityOptions(ctx, c.options(ctx, summary))
 	err := workflow.ExecuteActivity(actx, c.activity, arg).Get(ctx, result)
 	if err == nil {
@@ -901,6 +906,7 @@ func (r *run) resolve(ctx workflow.Context, c *call) {
 // Temporal UI does not show a wait that is over as pending (the SDK's
 // AwaitWithOptions leaves it running unless an SDK flag is on).
 func (r *run) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
+	r.rest(ctx)
 	tctx, cancel := workflow.WithCancel(ctx)
 	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
 	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
@@ -924,6 +930,7 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	r.setStage(ctx, onboarding.StageNeedsAttention, reason+" (resume with fix, or cancel)")
 	metrics.RecordNeedsAttention(workflow.GetMetricsHandler(ctx))
 	r.logger.Warn("run needs attention", "reason", reason)
+	r.rest(ctx)
 	if err := workflow.Await(ctx, func() bool { return r.fix != nil }); err != nil {
 		return err
 	}
@@ -954,6 +961,7 @@ func (r *run) applyFix() {
 // and continues as new when the history grows large.
 func (r *run) serve(ctx workflow.Context) error {
 	for {
+		r.rest(ctx)
 		if err := workflow.Await(ctx, func() bool {
 			return len(r.ops) > 0 || r.hooks.nameChange != nil || r.shouldContinueAsNew(ctx)
 		}); err != nil {
@@ -1035,13 +1043,16 @@ func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) 
 	if s != r.stage {
 		r.stage = s
 		metrics.RecordStage(workflow.GetMetricsHandler(ctx), string(s))
-		if !r.restingOnly || !s.Working() {
+		if !r.restingOnly {
 			r.setKeyword(ctx, onboarding.SearchAttributeStage, string(s))
 		}
 	}
-	// Every wait of the run follows a setStage: what is queued goes out
-	// before it.
-	r.flushKeywords(ctx)
+	if !r.restingOnly {
+		// Every wait of the run follows a setStage: what is queued goes
+		// out before it. Runs that take changeRestingStagesOnly write
+		// their attributes in rest instead.
+		r.flushKeywords(ctx)
+	}
 	r.detail = detail
 	r.updatedAt = workflow.Now(ctx)
 	workflow.SetCurrentDetails(ctx, fmt.Sprintf("**%s** — %s", s, detail))
@@ -1074,6 +1085,23 @@ func (r *run) flushKeywords(ctx workflow.Context) {
 		r.logger.Warn("cannot upsert search attributes", "error", err)
 	}
 	r.keywords = nil
+}
+
+// rest writes the search attributes of a run that is about to wait for
+// something from outside (a code, a fix, a timer, an operation) or to end:
+// its stage, when the run rests in it, and what setKeyword queued, in one
+// upsert, and only what changed. Every such wait calls it first. A run that
+// goes through a step without waiting (a code that came with the answer to
+// its request) writes nothing for it: no list of runs could have shown it.
+// Only runs that take changeRestingStagesOnly; for others setStage writes.
+func (r *run) rest(ctx workflow.Context) {
+	if !r.restingOnly {
+		return
+	}
+	if !r.stage.Working() {
+		r.setKeyword(ctx, onboarding.SearchAttributeStage, string(r.stage))
+	}
+	r.flushKeywords(ctx)
 }
 
 func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {
