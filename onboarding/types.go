@@ -192,9 +192,13 @@ type ResumeState struct {
 
 // WebhookState is what a run took from Meta's webhooks.
 type WebhookState struct {
-	WABAState     string           `json:"waba_state,omitempty"`
-	WABAEvent     string           `json:"waba_event,omitempty"`
-	WABAEventTime time.Time        `json:"waba_event_time,omitzero"`
+	WABAState     string    `json:"waba_state,omitempty"`
+	WABAEvent     string    `json:"waba_event,omitempty"`
+	WABAEventTime time.Time `json:"waba_event_time,omitzero"`
+	// WABAEventID is the id of the waba-update taken last, so that the next
+	// run still drops a redelivery of it (empty in runs continued before
+	// it was carried).
+	WABAEventID   string           `json:"waba_event_id,omitempty"`
 	NameUpdate    *NameUpdateInput `json:"name_update,omitempty"`
 	ReregisterDue string           `json:"reregister_due,omitempty"`
 }

@@ -182,7 +182,7 @@ func (r *run) webhookResume() *onboarding.WebhookState {
 		return nil
 	}
 	return &onboarding.WebhookState{WABAState: h.wabaState, WABAEvent: h.wabaEvent, WABAEventTime: h.wabaEventTime,
-		NameUpdate: h.nameUpdate, ReregisterDue: h.reregisterDue}
+		WABAEventID: h.wabaEventID, NameUpdate: h.nameUpdate, ReregisterDue: h.reregisterDue}
 }
 
 // resumeWebhooks restores what webhookResume carried.
@@ -191,6 +191,7 @@ func (r *run) resumeWebhooks(ws *onboarding.WebhookState) {
 		return
 	}
 	r.hooks.wabaState, r.hooks.wabaEvent, r.hooks.wabaEventTime = ws.WABAState, ws.WABAEvent, ws.WABAEventTime
+	r.hooks.wabaEventID = ws.WABAEventID
 	r.hooks.nameUpdate, r.hooks.reregisterDue = ws.NameUpdate, ws.ReregisterDue
 }
 

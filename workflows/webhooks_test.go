@@ -285,6 +285,7 @@ func TestWebhookStateSurvivesContinueAsNew(t *testing.T) {
 	require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(can.Input, &next))
 	require.NotNil(t, next.Resume.Webhooks)
 	require.Equal(t, onboarding.WABAStateUnusable, next.Resume.Webhooks.WABAState)
+	require.Equal(t, "ev-1", next.Resume.Webhooks.WABAEventID, "the next run drops a redelivery of the event by its id")
 
 	// The next run still parks budgeted calls, and still ignores the
 	// deliveries the last one took.
