@@ -41,6 +41,7 @@ import (
 type Config struct {
 	Rounds      int // floor and product batches, alternating
 	Batch       int // onboardings per batch
+	Warmup      int // onboardings per series run, unmeasured, before the rounds
 	Parked      int // product runs left awaiting their code; 0 skips
 	Fresh       int // onboardings run with the parked ones waiting
 	Concurrency int // starts in flight at once
@@ -60,6 +61,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	cfg := Config{}
 	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds; each runs one batch of the floor and one of the product")
 	fs.IntVar(&cfg.Batch, "batch", 200, "onboardings per batch")
+	fs.IntVar(&cfg.Warmup, "warmup", 50, "onboardings per series run before the rounds and not measured (0: none)")
 	fs.IntVar(&cfg.Parked, "parked", 10000, "product runs left awaiting their code (0 skips the parked-work figures)")
 	fs.IntVar(&cfg.Fresh, "fresh", 50, "onboardings run while the parked runs wait")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 32, "workflow starts in flight at once")
@@ -119,10 +121,11 @@ func (c Config) validate() error {
 	}
 	check(c.Rounds >= 1, "-rounds: must be at least 1")
 	check(c.Batch >= 1, "-batch: must be at least 1")
+	check(c.Warmup >= 0, "-warmup: must be 0 or more")
 	check(c.Parked >= 0, "-parked: must be 0 or more")
 	check(c.Fresh >= 1 || c.Parked == 0, "-fresh: must be at least 1 when -parked is set")
 	check(c.Concurrency >= 1, "-concurrency: must be at least 1")
-	check(c.Rounds*c.Batch*2+c.Parked+c.Fresh < 1_000_000_000, "-rounds, -batch, -parked: too many numbers")
+	check((c.Rounds*c.Batch+c.Warmup)*2+c.Parked+c.Fresh < 1_000_000_000, "-rounds, -batch, -parked: too many numbers")
 	if fi, err := os.Stat(c.WorkerBin); err != nil || fi.IsDir() {
 		errs = append(errs, fmt.Errorf("-worker: %s is not a built worker binary (run make build)", c.WorkerBin))
 	}
@@ -150,6 +153,19 @@ func Run(ctx context.Context, cfg Config, logf func(string, ...any)) (*report, e
 	go smp.run(sctx, 200*time.Millisecond)
 	d := &driver{stack: s, smp: smp, logf: logf}
 
+	// A fresh server and worker run their first batch at another pace
+	// (caches, connections, the first pages of the database file): a
+	// warm-up batch of each series, not measured, takes that out of round
+	// one, where the floor always goes first.
+	if cfg.Warmup > 0 {
+		for _, series := range []string{seriesFloor, seriesProduct} {
+			b, err := d.runBatch(ctx, series, 0, cfg.Warmup)
+			if err != nil {
+				return nil, fmt.Errorf("warm-up, %s: %w", series, err)
+			}
+			logf("warm-up %s: %d in %s, %.2f/s (not measured)", series, len(b.Done), b.elapsed().Round(time.Millisecond), b.rate())
+		}
+	}
 	for r := 1; r <= cfg.Rounds; r++ {
 		order := []string{seriesFloor, seriesProduct}
 		if r%2 == 0 {
@@ -202,7 +218,7 @@ func settings(cfg Config, s *stack, load0, load1 float64) []string {
 		fmt.Sprintf("one Temporal dev server (`%s`, SQLite file), one worker process (`WA_BENCH_FLOOR=1 %s`) serving both series, the Graph simulator in the driver's process (names approved at once)",
 			filepath.Base(filepath.Dir(cfg.TemporalCLI)), filepath.Base(cfg.WorkerBin)),
 		"payloads: " + payloads + "; worker tuning: " + tuning,
-		fmt.Sprintf("%s of %d onboardings per series, alternating (floor first in odd rounds); parked: %s", plural(cfg.Rounds, "round"), cfg.Batch, parked),
+		fmt.Sprintf("%s of %d onboardings per series, alternating (floor first in odd rounds), after a warm-up of %d per series, not measured; parked: %s", plural(cfg.Rounds, "round"), cfg.Batch, cfg.Warmup, parked),
 		"registered: the run's `RegisteredAt` (workflow time of the task that saw register succeed; the floor returns the same instant); " +
 			"codes are submitted by update as soon as they were asked for: the product's when the simulator has sent them, the floor's when its request-code step posts to the driver; " +
 			"batches end when a visibility count, polled every 250 ms for both series, says every run is registered",

@@ -49,9 +49,9 @@ func TestProcSelf(t *testing.T) {
 }
 
 func TestConfigValidateNamesTheFlag(t *testing.T) {
-	err := Config{Rounds: 0, Batch: 1, Parked: -1, Concurrency: 1, WorkerBin: "/nonexistent/worker"}.validate()
+	err := Config{Rounds: 0, Batch: 1, Warmup: -1, Parked: -1, Concurrency: 1, WorkerBin: "/nonexistent/worker"}.validate()
 	require.Error(t, err)
-	for _, want := range []string{"-rounds", "-parked", "-worker", "-temporal"} {
+	for _, want := range []string{"-rounds", "-warmup", "-parked", "-worker", "-temporal"} {
 		assert.ErrorContains(t, err, want)
 	}
 }
