@@ -434,18 +434,28 @@ func (c *Client) List(ctx context.Context, stage Stage) ([]ListEntry, error) {
 }
 
 // ListQuery returns the visibility query List uses for stage, "" for every
-// stage, so operators can paste it into Temporal UI or the CLI.
+// stage, so operators can paste it into Temporal UI or the CLI. Runs are
+// listed by the stage they rest in: a working stage (Stage.Working) is
+// refused.
 func ListQuery(stage Stage) (string, error) {
 	q := "WorkflowType = '" + WorkflowType + "'"
 	if stage == "" {
 		return q, nil
 	}
-	if !slices.Contains(Stages, stage) {
-		names := make([]string, len(Stages))
-		for i, s := range Stages {
-			names[i] = string(s)
+	if !slices.Contains(Stages, stage) || stage.Working() {
+		var names []string
+		for _, s := range Stages {
+			if !s.Working() {
+				names = append(names, string(s))
+			}
 		}
-		return "", &InputError{Field: "stage", Rule: "must be empty or one of " + strings.Join(names, ", ")}
+		rule := "must be empty or one of " + strings.Join(names, ", ")
+		if stage.Working() {
+			// The search attribute never holds it (Stage.Working): a
+			// filter on it would list nothing and look like an answer.
+			rule += "; " + string(stage) + " is a step a run passes within one Graph call, listed under the stage it rests in (status shows the step)"
+		}
+		return "", &InputError{Field: "stage", Rule: rule}
 	}
 	// Stages are known identifiers, so quoting needs no escaping.
 	return q + " AND " + SearchAttributeStage.GetName() + " = '" + string(stage) + "'", nil

@@ -163,6 +163,9 @@ func TestListQuery(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "WorkflowType = 'WhatsAppNumber' AND WhatsAppStage = 'registered'", q)
 
+	_, err = onboarding.ListQuery(onboarding.StageVerifying)
+	require.ErrorContains(t, err, "stage")
+	require.ErrorContains(t, err, "verifying is a step a run passes within one Graph call")
 	_, err = onboarding.ListQuery("registered' OR 1=1 --")
 	requireField(t, err, "stage", "")
 	_, err = newTestClient(t).List(context.Background(), "bogus")

@@ -765,13 +765,15 @@ func skipWait(ctx context.Context, e *env, c *onboarding.Client, number string) 
 }
 
 func parseList(e *env, args []string) (*invocation, error) {
-	names := make([]string, len(onboarding.Stages))
-	for i, s := range onboarding.Stages {
-		names[i] = string(s)
+	var names []string
+	for _, s := range onboarding.Stages {
+		if !s.Working() {
+			names = append(names, string(s))
+		}
 	}
 	fs := newFlagSet(e, "list", "[--stage STAGE]", "Lists onboarding runs, newest first, open and closed.")
 	var stage string
-	fs.StringVar(&stage, "stage", "", "only runs in this stage: "+strings.Join(names, ", "))
+	fs.StringVar(&stage, "stage", "", "only runs resting in this stage: "+strings.Join(names, ", "))
 	pos, err := fs.parse(args)
 	if err != nil {
 		return nil, err
