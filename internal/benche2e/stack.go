@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -129,7 +128,7 @@ func startStack(ctx context.Context, cfg Config, logf func(string, ...any)) (_ *
 		Token:            simToken,
 		NameReviewDelay:  0, // names approved at once: the happy path never sleeps
 		CodeRequestLimit: -1,
-		Logger:           slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Logger:           slog.New(slog.DiscardHandler), // nothing reads them: not even formatted
 	})
 	s.sim.CreateWABA(wabaID)
 	mux := http.NewServeMux()
