@@ -59,7 +59,7 @@ func Main(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	cfg := Config{}
-	fs.IntVar(&cfg.Rounds, "rounds", 3, "rounds; each runs one batch of the floor and one of the product")
+	fs.IntVar(&cfg.Rounds, "rounds", 5, "rounds; each runs one batch of the floor and one of the product")
 	fs.IntVar(&cfg.Batch, "batch", 200, "onboardings per batch")
 	fs.IntVar(&cfg.Warmup, "warmup", 50, "onboardings per series run before the rounds and not measured (0: none)")
 	fs.IntVar(&cfg.Parked, "parked", 10000, "product runs left awaiting their code (0 skips the parked-work figures)")
