@@ -28,6 +28,7 @@ import (
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -62,9 +63,17 @@ type Activities struct {
 	// CodeURL, when set, is told of every code request (a POST of a
 	// CodeRequest), as Meta's SMS would reach a person.
 	CodeURL string
-	// HTTP posts to CodeURL; nil means http.DefaultClient.
+	// HTTP posts to CodeURL; nil means a client that keeps as many idle
+	// connections as the product's Graph client (graph.MaxIdleConns), so
+	// that the floor pays no handshakes the product does not.
 	HTTP *http.Client
 }
+
+var defaultHTTP = &http.Client{Timeout: time.Minute, Transport: func() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns, t.MaxIdleConnsPerHost = graph.MaxIdleConns, graph.MaxIdleConns
+	return t
+}()}
 
 // Add stands for adding the number to the WABA.
 func (*Activities) Add(_ context.Context, in Input) (string, error) { return in.Number, nil }
@@ -85,7 +94,7 @@ func (a *Activities) RequestCode(ctx context.Context, number string) error {
 	req.Header.Set("Content-Type", "application/json")
 	hc := a.HTTP
 	if hc == nil {
-		hc = http.DefaultClient
+		hc = defaultHTTP
 	}
 	resp, err := hc.Do(req)
 	if err != nil {
