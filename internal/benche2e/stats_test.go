@@ -130,3 +130,22 @@ func TestNiceStep(t *testing.T) {
 		assert.InDelta(t, tc.want, niceStep(tc.max), 1e-9, "max %v", tc.max)
 	}
 }
+
+func TestPooledRateWeighsRoundsByTheirLength(t *testing.T) {
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(n int, d time.Duration) *batch {
+		b := &batch{Starts: make([]time.Time, n), Done: make([]time.Time, n)}
+		for i := range n {
+			b.Starts[i], b.Done[i] = t0, t0.Add(d)
+		}
+		return b
+	}
+	// 100 in 10 s and 100 in 40 s: 200 in 50 s, not the 6.25/s mean of rates.
+	got := pooledRate([]*batch{mk(100, 10*time.Second), mk(100, 40*time.Second)})
+	if got != 4 {
+		t.Fatalf("pooledRate = %v, want 4", got)
+	}
+	if pooledRate(nil) != 0 {
+		t.Fatal("no batches: want 0")
+	}
+}
