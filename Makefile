@@ -79,8 +79,8 @@ bench:
 
 # The end-to-end benchmark: the product against its floor workflow on one dev
 # server and one worker process, then the cost of runs parked awaiting their
-# code; writes bench/results/e2e.md and e2e.svg. About twenty minutes here,
-# most of it parking 10,000 runs; a quick
+# code; writes bench/results/e2e.md and e2e.svg. About a quarter of an hour
+# here, most of it parking 10,000 runs; a quick
 # look: make bench-e2e BENCHE2EFLAGS='-rounds 1 -batch 20 -parked 200'.
 .PHONY: bench-e2e
 BENCHE2EFLAGS ?=

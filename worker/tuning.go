@@ -34,8 +34,8 @@ const (
 // nothing; it is rebuilt by replaying its history on its next task, which
 // for a parked run happens once, when its code or an operation arrives.
 // Measured with make bench-e2e (bench/results/e2e.md): with 500, the worker
-// held 74.3 MB with 600 registered runs open and 78.0 MB with 10,000 more
-// parked, 0.4 KB per parked run; 500 is still above the
+// held 75.9 MB with 1,050 registered runs open and 77.3 MB with 10,000 more
+// parked, 0.1 KB per parked run; 500 is still above the
 // onboardings one worker has in flight at once (each is cached only between
 // its tasks, seconds apart; the benchmark's batches run 200 at once).
 const defaultStickyCacheSize = 500
