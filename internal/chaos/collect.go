@@ -49,7 +49,9 @@ type historySummary struct {
 	Events int
 	// WorkflowTaskFailures counts WorkflowTaskFailed events by cause.
 	WorkflowTaskFailures map[string]int
-	Nondeterminism       int
+	// FailureMessages are those failures' messages, "CAUSE: message".
+	FailureMessages []string
+	Nondeterminism  int
 	// RegisterTimeouts counts Register activities that timed out: the
 	// worker died (or hung) with the call possibly made at Meta.
 	RegisterTimeouts int
@@ -165,6 +167,7 @@ func (h *harness) history(ctx context.Context, workflowID string) (historySummar
 			if err := h.fc.FailureToError(a.GetFailure()); err != nil {
 				msg = err.Error()
 			}
+			hs.FailureMessages = append(hs.FailureMessages, cause+": "+msg)
 			if a.GetCause() == enumspb.WORKFLOW_TASK_FAILED_CAUSE_NON_DETERMINISTIC_ERROR ||
 				strings.Contains(strings.ToLower(msg), "nondeterministic") {
 				hs.Nondeterminism++

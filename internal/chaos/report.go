@@ -53,9 +53,12 @@ type Report struct {
 	BeyondDetail         []string `json:"beyond_detail,omitempty"`
 
 	WorkflowTaskFailures map[string]int `json:"workflow_task_failures"`
-	Nondeterminism       int            `json:"nondeterminism"`
-	ReplayFailures       int            `json:"replay_failures"`
-	HistoriesRead        int            `json:"histories_read"`
+	// WorkflowTaskFailureMessages are the failures' distinct messages, so
+	// that a failure is explained by the report, not only counted.
+	WorkflowTaskFailureMessages []string `json:"workflow_task_failure_messages,omitempty"`
+	Nondeterminism              int      `json:"nondeterminism"`
+	ReplayFailures              int      `json:"replay_failures"`
+	HistoriesRead               int      `json:"histories_read"`
 
 	P50 time.Duration `json:"time_to_registered_p50"`
 	P95 time.Duration `json:"time_to_registered_p95"`
@@ -242,6 +245,11 @@ func analyze(cfg Config, o *observations) *Report {
 			for cause, n := range hs.WorkflowTaskFailures {
 				r.WorkflowTaskFailures[cause] += n
 			}
+			for _, m := range hs.FailureMessages {
+				if !slices.Contains(r.WorkflowTaskFailureMessages, m) {
+					r.WorkflowTaskFailureMessages = append(r.WorkflowTaskFailureMessages, m)
+				}
+			}
 			r.Nondeterminism += hs.Nondeterminism
 			if hs.ReplayError != "" {
 				r.ReplayFailures++
@@ -398,6 +406,12 @@ func (r *Report) Markdown() string {
 		}
 	}
 	if len(r.Events) > 0 {
+		if len(r.WorkflowTaskFailureMessages) > 0 {
+			w("\nWorkflow-task failures:\n\n")
+			for _, m := range r.WorkflowTaskFailureMessages {
+				w("- %s\n", m)
+			}
+		}
 		w("\nChaos events:\n\n")
 		for _, e := range r.Events {
 			w("- %s %s\n", e.At, e.What)
