@@ -396,8 +396,7 @@ func (r *run) awaitCode(ctx workflow.Context) error {
 	r.setStage(ctx, onboarding.StageAwaitingCode, fmt.Sprintf(
 		"no code arrived within %s: parked until a code is sent or resend-code asks for a new one", r.in.CodeWait))
 	r.logger.Warn("no ownership code within the wait; run parked", "code_wait", r.in.CodeWait)
-	r.rest(ctx)
-	return workflow.Await(ctx, ready)
+	return r.wait(ctx, ready)
 }
 
 // requestCode asks Meta for a code, once: a request whose answer was lost
@@ -906,7 +905,7 @@ func (r *run) resolve(ctx workflow.Context, c *call) {
 // Temporal UI does not show a wait that is over as pending (the SDK's
 // AwaitWithOptions leaves it running unless an SDK flag is on).
 func (r *run) await(ctx workflow.Context, d time.Duration, summary string, cond func() bool) (bool, error) {
-	r.rest(ctx)
+	r.rest(ctx) // before the timer: its command follows the upsert
 	tctx, cancel := workflow.WithCancel(ctx)
 	timer := workflow.NewTimerWithOptions(tctx, d, workflow.TimerOptions{Summary: summary})
 	if err := workflow.Await(ctx, func() bool { return timer.IsReady() || cond() }); err != nil {
@@ -930,8 +929,7 @@ func (r *run) needsAttention(ctx workflow.Context, reason string) error {
 	r.setStage(ctx, onboarding.StageNeedsAttention, reason+" (resume with fix, or cancel)")
 	metrics.RecordNeedsAttention(workflow.GetMetricsHandler(ctx))
 	r.logger.Warn("run needs attention", "reason", reason)
-	r.rest(ctx)
-	if err := workflow.Await(ctx, func() bool { return r.fix != nil }); err != nil {
+	if err := r.wait(ctx, func() bool { return r.fix != nil }); err != nil {
 		return err
 	}
 	r.applyFix()
@@ -961,8 +959,7 @@ func (r *run) applyFix() {
 // and continues as new when the history grows large.
 func (r *run) serve(ctx workflow.Context) error {
 	for {
-		r.rest(ctx)
-		if err := workflow.Await(ctx, func() bool {
+		if err := r.wait(ctx, func() bool {
 			return len(r.ops) > 0 || r.hooks.nameChange != nil || r.shouldContinueAsNew(ctx)
 		}); err != nil {
 			return err
@@ -1040,17 +1037,18 @@ func (r *run) resumeInput(ctx workflow.Context) onboarding.OnboardInput {
 
 func (r *run) setStage(ctx workflow.Context, s onboarding.Stage, detail string) {
 	r.nameRead = nil // a wait follows, or at least another step
-	if s != r.stage {
+	changed := s != r.stage
+	if changed {
 		r.stage = s
 		metrics.RecordStage(workflow.GetMetricsHandler(ctx), string(s))
-		if !r.restingOnly {
+	}
+	// Runs that take changeRestingStagesOnly write their attributes in
+	// rest. For others every wait follows a setStage: the stage, and what
+	// is queued, go out before it.
+	if !r.restingOnly {
+		if changed {
 			r.setKeyword(ctx, onboarding.SearchAttributeStage, string(s))
 		}
-	}
-	if !r.restingOnly {
-		// Every wait of the run follows a setStage: what is queued goes
-		// out before it. Runs that take changeRestingStagesOnly write
-		// their attributes in rest instead.
 		r.flushKeywords(ctx)
 	}
 	r.detail = detail
@@ -1090,7 +1088,8 @@ func (r *run) flushKeywords(ctx workflow.Context) {
 // rest writes the search attributes of a run that is about to wait for
 // something from outside (a code, a fix, a timer, an operation) or to end:
 // its stage, when the run rests in it, and what setKeyword queued, in one
-// upsert, and only what changed. Every such wait calls it first. A run that
+// upsert, and only what changed. wait and await call it; the run's end and
+// a refusal call it too. A run that
 // goes through a step without waiting (a code that came with the answer to
 // its request) writes nothing for it: no list of runs could have shown it.
 // Only runs that take changeRestingStagesOnly; for others setStage writes.
@@ -1102,6 +1101,13 @@ func (r *run) rest(ctx workflow.Context) {
 		r.setKeyword(ctx, onboarding.SearchAttributeStage, string(r.stage))
 	}
 	r.flushKeywords(ctx)
+}
+
+// wait is workflow.Await for the main coroutine's waits on the outside
+// world: it rests first (await, with its timer, rests as well).
+func (r *run) wait(ctx workflow.Context, cond func() bool) error {
+	r.rest(ctx)
+	return workflow.Await(ctx, cond)
 }
 
 func (r *run) upsert(ctx workflow.Context, u temporal.SearchAttributeUpdate) {

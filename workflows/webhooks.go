@@ -130,8 +130,7 @@ func (r *run) awaitUsableWABA(ctx workflow.Context, k callKind) error {
 		"Waiting for Meta to reinstate it, or resume with fix once it works again (or cancel)", r.in.WABAID, r.hooks.wabaEvent, k)
 	r.setStage(ctx, onboarding.StageNeedsAttention, reason)
 	r.logger.Warn("run parked: the WABA cannot be used", "waba_id", r.in.WABAID, "event", r.hooks.wabaEvent)
-	r.rest(ctx)
-	if err := workflow.Await(ctx, func() bool { return r.hooks.wabaState != onboarding.WABAStateUnusable || r.fix != nil }); err != nil {
+	if err := r.wait(ctx, func() bool { return r.hooks.wabaState != onboarding.WABAStateUnusable || r.fix != nil }); err != nil {
 		return err
 	}
 	if r.fix != nil {
