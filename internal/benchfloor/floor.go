@@ -63,17 +63,13 @@ type Activities struct {
 	// CodeURL, when set, is told of every code request (a POST of a
 	// CodeRequest), as Meta's SMS would reach a person.
 	CodeURL string
-	// HTTP posts to CodeURL; nil means a client that keeps as many idle
-	// connections as the product's Graph client (graph.MaxIdleConns), so
-	// that the floor pays no handshakes the product does not.
+	// HTTP posts to CodeURL; nil means a client with the product's Graph
+	// transport (graph.NewTransport), so that the floor pays no
+	// handshakes the product does not.
 	HTTP *http.Client
 }
 
-var defaultHTTP = &http.Client{Timeout: time.Minute, Transport: func() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns, t.MaxIdleConnsPerHost = graph.MaxIdleConns, graph.MaxIdleConns
-	return t
-}()}
+var defaultHTTP = &http.Client{Timeout: time.Minute, Transport: graph.NewTransport()}
 
 // Add stands for adding the number to the WABA.
 func (*Activities) Add(_ context.Context, in Input) (string, error) { return in.Number, nil }
