@@ -284,25 +284,32 @@ func (s *stack) watch(sim *graphsim.Server) http.Handler {
 			s.lastParked.Store(time.Now().UnixNano())
 			return
 		}
-		s.codeWG.Add(1)
-		go func() {
-			defer s.codeWG.Done()
+		s.submitCode("the code of +"+digits, func(ctx context.Context) (onboarding.CodeResult, error) {
 			code, ok := sim.SentCode(id)
 			if !ok {
-				s.reportCodeErr(fmt.Errorf("no code on record for +%s", digits))
-				return
+				return onboarding.CodeResult{}, errors.New("no code on record")
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-			defer cancel()
-			res, err := s.oc.SendCode(ctx, "+"+digits, code.Code)
-			if err == nil && !res.Accepted {
-				err = fmt.Errorf("code refused: %s", res.Message)
-			}
-			if err != nil {
-				s.reportCodeErr(fmt.Errorf("submitting the code of +%s: %w", digits, err))
-			}
-		}()
+			return s.oc.SendCode(ctx, "+"+digits, code.Code)
+		})
 	})
+}
+
+// submitCode runs send in the background, as a person's service answering
+// an SMS would, and reports an error or a refused code; codeWG waits for it.
+func (s *stack) submitCode(what string, send func(context.Context) (onboarding.CodeResult, error)) {
+	s.codeWG.Add(1)
+	go func() {
+		defer s.codeWG.Done()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		defer cancel()
+		res, err := send(ctx)
+		if err == nil && !res.Accepted {
+			err = fmt.Errorf("code refused: %s", res.Message)
+		}
+		if err != nil {
+			s.reportCodeErr(fmt.Errorf("submitting %s: %w", what, err))
+		}
+	}()
 }
 
 // floorCodePath is where the floor's request-code step posts its number.
@@ -318,25 +325,16 @@ func (s *stack) floorCode(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id := floorWorkflowID(req.Number)
-	s.codeWG.Add(1)
-	go func() {
-		defer s.codeWG.Done()
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
-		defer cancel()
+	s.submitCode("the floor's code of "+id, func(ctx context.Context) (onboarding.CodeResult, error) {
+		var res onboarding.CodeResult
 		h, err := s.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: id,
 			UpdateName: onboarding.UpdateSubmitCode, Args: []any{onboarding.CodeInput{Code: floorCode}},
 			WaitForStage: client.WorkflowUpdateStageCompleted})
-		var res onboarding.CodeResult
 		if err == nil {
 			err = h.Get(ctx, &res)
 		}
-		if err == nil && !res.Accepted {
-			err = fmt.Errorf("code refused: %s", res.Message)
-		}
-		if err != nil {
-			s.reportCodeErr(fmt.Errorf("floor %s: submit-code: %w", id, err))
-		}
-	}()
+		return res, err
+	})
 }
 
 func (s *stack) reportCodeErr(err error) {
