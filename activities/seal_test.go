@@ -11,25 +11,12 @@ import (
 	"github.com/wa-onboarding/onboarding/internal/graph"
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/seal/sealtest"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // The tests' worker key pair: testOpener opens what testSealer seals.
-var testSealer, testOpener = func() (*seal.Sealer, *seal.Opener) {
-	k, err := seal.GenerateKey("act-test-1")
-	if err != nil {
-		panic(err)
-	}
-	o, err := seal.NewOpener(k)
-	if err != nil {
-		panic(err)
-	}
-	s, err := seal.NewSealer(o.PublicKeys()...)
-	if err != nil {
-		panic(err)
-	}
-	return s, o
-}()
+var testSealer, testOpener = sealtest.KeyPair("act-test-1")
 
 func sealed(t *testing.T, s *seal.Sealer, purpose, secret string) string {
 	t.Helper()

@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/converter"
 
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/seal/sealtest"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -52,15 +53,7 @@ func (sentHandle) Get(context.Context, any) error { return nil }
 // sealPair returns a Sealer and the Opener of its key.
 func sealPair(t *testing.T) (*onboarding.Sealer, *seal.Opener) {
 	t.Helper()
-	k, err := seal.GenerateKey("test-1")
-	require.NoError(t, err)
-	pub, err := k.Public()
-	require.NoError(t, err)
-	s, err := seal.NewSealer(pub)
-	require.NoError(t, err)
-	o, err := seal.NewOpener(k)
-	require.NoError(t, err)
-	return s, o
+	return sealtest.KeyPair("test-1")
 }
 
 // requireNotOnWire fails if secret appears in what would be sent: the

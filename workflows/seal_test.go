@@ -11,26 +11,13 @@ import (
 
 	"github.com/wa-onboarding/onboarding/internal/graphsim"
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/seal/sealtest"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
 // The tests' worker key pair: the harness's activities open with
 // testOpener what the tests seal with testSealer, as clients do.
-var testSealer, testOpener = func() (*seal.Sealer, *seal.Opener) {
-	k, err := seal.GenerateKey("wf-test-1")
-	if err != nil {
-		panic(err)
-	}
-	o, err := seal.NewOpener(k)
-	if err != nil {
-		panic(err)
-	}
-	s, err := seal.NewSealer(o.PublicKeys()...)
-	if err != nil {
-		panic(err)
-	}
-	return s, o
-}()
+var testSealer, testOpener = sealtest.KeyPair("wf-test-1")
 
 func sealed(purpose, secret string) string {
 	v, err := testSealer.Seal(purpose, secret)

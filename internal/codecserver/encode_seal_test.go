@@ -15,6 +15,7 @@ import (
 	"github.com/wa-onboarding/onboarding/internal/codec"
 	"github.com/wa-onboarding/onboarding/internal/codecserver"
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/seal/sealtest"
 )
 
 // jsonPayload is a payload as the temporal CLI makes it of --input: the
@@ -28,15 +29,7 @@ func jsonPayload(data string) *commonpb.Payload {
 
 func sealKeys(t *testing.T) (*seal.Sealer, *seal.Opener) {
 	t.Helper()
-	k, err := seal.GenerateKey("worker-1")
-	require.NoError(t, err)
-	pub, err := k.Public()
-	require.NoError(t, err)
-	s, err := seal.NewSealer(pub)
-	require.NoError(t, err)
-	o, err := seal.NewOpener(k)
-	require.NoError(t, err)
-	return s, o
+	return sealtest.KeyPair("worker-1")
 }
 
 func sealingServer(t *testing.T, s *seal.Sealer) string {

@@ -28,6 +28,7 @@ import (
 	"github.com/wa-onboarding/onboarding/internal/httpapi"
 	"github.com/wa-onboarding/onboarding/internal/httpapi/apitest"
 	"github.com/wa-onboarding/onboarding/internal/seal"
+	"github.com/wa-onboarding/onboarding/internal/seal/sealtest"
 	"github.com/wa-onboarding/onboarding/onboarding"
 )
 
@@ -66,14 +67,7 @@ type env struct {
 func setup(t *testing.T, opts ...func(*httpapi.Options)) *env {
 	t.Helper()
 	validatorOnce.Do(func() { validator = apitest.New(t) })
-	priv, err := seal.GenerateKey("test-seal-1")
-	require.NoError(t, err)
-	pub, err := priv.Public()
-	require.NoError(t, err)
-	sealer, err := seal.NewSealer(pub)
-	require.NoError(t, err)
-	opener, err := seal.NewOpener(priv)
-	require.NoError(t, err)
+	sealer, opener := sealtest.KeyPair("test-seal-1")
 
 	f := newFake()
 	core, logs := observer.New(zap.DebugLevel)
